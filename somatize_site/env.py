@@ -1,0 +1,93 @@
+"""Strict parsing of settings from environment variables.
+
+Each helper names the variable and the accepted forms when a value is wrong, so a bad
+deployment fails at start-up with ImproperlyConfigured instead of running half-set.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def env_float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+    if not value >= minimum:
+        raise ImproperlyConfigured(f"{name}={raw} must be at least {minimum}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_database(name: str, default: str) -> dict:
+    import dj_database_url
+
+    raw = os.environ.get(name) or default
+    try:
+        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a database URL ({exc}); use sqlite:///path or postgres://host/db") from None
+    engine = config.get("ENGINE", "")
+    if engine.endswith("sqlite3"):
+        # IMMEDIATE transactions take the write lock up front, so two workers never
+        # deadlock upgrading read locks; WAL lets pages read while a worker writes.
+        config["CONN_MAX_AGE"] = 0
+        config["CONN_HEALTH_CHECKS"] = False
+        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30,
+                             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    elif "postgresql" not in engine:
+        raise ImproperlyConfigured(f"{name}: only SQLite and PostgreSQL are supported (got {engine})")
+    return config
+
+
+def env_redis_url(name: str) -> str | None:
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a Redis URL; use redis://host:6379/0")
+    return raw

@@ -1,0 +1,34 @@
+"""Sampler registry: spec ``sampler.type`` -> class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+from ..space import SearchSpace
+from ..trials import Direction
+from .base import Sampler
+from .grid import GridSampler
+from .random import RandomSampler
+
+SAMPLERS: dict[str, type[Sampler]] = {
+    "grid": GridSampler,
+    "random": RandomSampler,
+}
+
+
+def parse_sampler(raw: Any, space: SearchSpace | None) -> dict:
+    """Validate a sampler config; paths in errors are relative to the sampler object.
+
+    ``space`` is None when the search space itself is invalid; options are still checked.
+    """
+    if not isinstance(raw, dict):
+        raise SpecError([("", "must be an object such as {\"type\": \"random\", \"seed\": 7}")])
+    kind = raw.get("type")
+    if kind not in SAMPLERS:
+        raise SpecError([("type", f"must be one of {', '.join(SAMPLERS)} (got {kind!r})")])
+    return SAMPLERS[kind].parse_config(raw, space)
+
+
+def make_sampler(config: dict, space: SearchSpace, direction: Direction) -> Sampler:
+    return SAMPLERS[config["type"]](space, direction, config)

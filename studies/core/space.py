@@ -1,0 +1,358 @@
+"""Search spaces: parse, validate and map dimensions to and from the unit interval.
+
+A space is an ordered list of dimensions. Numeric dimensions map to [0, 1] (on a log
+axis for ``scale: log``) so samplers can work in one normalised cube; categorical
+dimensions map to choice indices. A dimension with ``when`` is active only while each
+named parent is active and holds one of the listed values; dimensions are kept in an
+order where parents come before their children.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .errors import SpecError
+
+SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality as JSON sees it: ``True`` is not ``1``, but ``1`` is ``1.0``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    return a == b
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    # ((parent name, (allowed values...)), ...); empty when unconditional.
+    when: tuple[tuple[str, tuple], ...] = field(default=(), kw_only=True)
+
+    type = "abstract"
+
+    def contains(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def spec_fields(self) -> dict:
+        raise NotImplementedError
+
+    def to_spec(self) -> dict:
+        spec = {"name": self.name, "type": self.type, **self.spec_fields()}
+        if self.when:
+            spec["when"] = {parent: list(values) for parent, values in self.when}
+        return spec
+
+
+@dataclass(frozen=True)
+class FloatDimension(Dimension):
+    low: float
+    high: float
+    log: bool = False
+
+    type = "float"
+
+    def _axis(self) -> tuple[float, float]:
+        if self.log:
+            return math.log(self.low), math.log(self.high)
+        return self.low, self.high
+
+    def from_unit(self, u: float) -> float:
+        # The ends map exactly: exp(log(low)) can miss low by an ulp.
+        if u <= 0.0:
+            return self.low
+        if u >= 1.0:
+            return self.high
+        lo, hi = self._axis()
+        x = lo + u * (hi - lo)
+        value = math.exp(x) if self.log else x
+        return min(max(value, self.low), self.high)
+
+    def to_unit(self, value: float) -> float:
+        lo, hi = self._axis()
+        x = math.log(value) if self.log else value
+        return (x - lo) / (hi - lo)
+
+    def contains(self, value: Any) -> bool:
+        return is_number(value) and math.isfinite(value) and self.low <= value <= self.high
+
+    def spec_fields(self) -> dict:
+        return {"low": self.low, "high": self.high, "scale": "log" if self.log else "linear"}
+
+
+@dataclass(frozen=True)
+class IntDimension(Dimension):
+    low: int
+    high: int
+    log: bool = False
+
+    type = "int"
+
+    def _axis(self) -> tuple[float, float]:
+        # Each integer owns an equal-width bucket on the (log) axis, so a uniform u
+        # picks integers uniformly on that axis and to_unit(v) is its bucket's centre.
+        lo, hi = self.low - 0.5, self.high + 0.5
+        if self.log:
+            return math.log(lo), math.log(hi)
+        return lo, hi
+
+    def from_unit(self, u: float) -> int:
+        lo, hi = self._axis()
+        x = lo + min(max(u, 0.0), 1.0) * (hi - lo)
+        value = round(math.exp(x) if self.log else x)
+        return int(min(max(value, self.low), self.high))
+
+    def to_unit(self, value: int) -> float:
+        lo, hi = self._axis()
+        x = math.log(value) if self.log else value
+        return (x - lo) / (hi - lo)
+
+    def contains(self, value: Any) -> bool:
+        return is_number(value) and float(value).is_integer() and self.low <= value <= self.high
+
+    def spec_fields(self) -> dict:
+        return {"low": self.low, "high": self.high, "scale": "log" if self.log else "linear"}
+
+
+@dataclass(frozen=True)
+class CategoricalDimension(Dimension):
+    choices: tuple
+
+    type = "categorical"
+
+    def index(self, value: Any) -> int:
+        for i, choice in enumerate(self.choices):
+            if json_equal(choice, value):
+                return i
+        raise ValueError(f"{value!r} is not a choice of {self.name}")
+
+    def contains(self, value: Any) -> bool:
+        return any(json_equal(choice, value) for choice in self.choices)
+
+    def spec_fields(self) -> dict:
+        return {"choices": list(self.choices)}
+
+
+class SearchSpace:
+    """An ordered, validated set of dimensions (parents before children)."""
+
+    def __init__(self, dimensions: Iterable[Dimension]):
+        self.dimensions: tuple[Dimension, ...] = tuple(dimensions)
+        self._by_name = {d.name: d for d in self.dimensions}
+
+    def __iter__(self):
+        return iter(self.dimensions)
+
+    def __len__(self) -> int:
+        return len(self.dimensions)
+
+    def __getitem__(self, name: str) -> Dimension:
+        return self._by_name[name]
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.dimensions]
+
+    @property
+    def is_conditional(self) -> bool:
+        return any(d.when for d in self.dimensions)
+
+    def is_active(self, dim: Dimension, params: Mapping[str, Any]) -> bool:
+        """True when every parent named in ``dim.when`` is set to an allowed value.
+
+        Parents come first in the space's order, so when building a configuration
+        dimension by dimension an inactive parent is already absent from ``params``.
+        """
+        for parent, allowed in dim.when:
+            if parent not in params:
+                return False
+            if not any(json_equal(params[parent], v) for v in allowed):
+                return False
+        return True
+
+    def problems(self, params: Mapping[str, Any]) -> list[str]:
+        """What is wrong with a configuration; empty when it is valid for this space."""
+        found = []
+        for dim in self.dimensions:
+            active = self.is_active(dim, params)
+            if active and dim.name not in params:
+                found.append(f"{dim.name} is active but missing")
+            elif not active and dim.name in params:
+                found.append(f"{dim.name} is set but its condition does not hold")
+            elif active and not dim.contains(params[dim.name]):
+                found.append(f"{dim.name}={params[dim.name]!r} is outside the dimension")
+        for name in params:
+            if name not in self._by_name:
+                found.append(f"{name} is not a dimension of the space")
+        return found
+
+    def to_spec(self) -> list[dict]:
+        return [d.to_spec() for d in self.dimensions]
+
+
+# --- parsing ---------------------------------------------------------------------
+
+_COMMON_FIELDS = {"name", "type", "when"}
+_FIELDS = {
+    "float": _COMMON_FIELDS | {"low", "high", "scale"},
+    "int": _COMMON_FIELDS | {"low", "high", "scale"},
+    "categorical": _COMMON_FIELDS | {"choices"},
+}
+
+
+def parse_space(raw: Any) -> SearchSpace:
+    """Build a SearchSpace from its JSON form, or raise SpecError naming every problem.
+
+    Paths in the errors are relative (``[2].low``); the caller prefixes them.
+    """
+    if not isinstance(raw, list) or not raw:
+        raise SpecError([("", "must be a non-empty list of dimensions")])
+    errors: list[tuple[str, str]] = []
+    dims: list[Dimension] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        dim = _parse_dimension(item, f"[{i}]", errors)
+        if dim is None:
+            continue
+        if dim.name in seen:
+            errors.append((f"[{i}].name", f"duplicate name {dim.name!r} (also at [{seen[dim.name]}]); names must be unique"))
+            continue
+        seen[dim.name] = i
+        dims.append(dim)
+    if not errors:
+        _check_conditions(dims, seen, errors)
+    if errors:
+        raise SpecError(errors)
+    return SearchSpace(_parents_first(dims, seen))
+
+
+def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
+    if not isinstance(item, dict):
+        errors.append((path, "must be an object with name and type"))
+        return None
+    before = len(errors)
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append((f"{path}.name", "must be a non-empty string"))
+    kind = item.get("type")
+    if kind not in _FIELDS:
+        errors.append((f"{path}.type", f"must be one of float, int, categorical (got {kind!r})"))
+        return None
+    for key in sorted(set(item) - _FIELDS[kind]):
+        errors.append((f"{path}.{key}", f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}"))
+    when = _parse_when(item.get("when"), f"{path}.when", errors)
+    if kind == "categorical":
+        choices = item.get("choices")
+        if not isinstance(choices, list) or not choices:
+            errors.append((f"{path}.choices", "must be a non-empty list of values"))
+        else:
+            for j, c in enumerate(choices):
+                if not isinstance(c, SCALAR_TYPES):
+                    errors.append((f"{path}.choices[{j}]", "must be a string, number, boolean or null"))
+                elif any(json_equal(c, d) for d in choices[:j]):
+                    errors.append((f"{path}.choices[{j}]", f"duplicate choice {c!r}"))
+        if len(errors) > before:
+            return None
+        return CategoricalDimension(name, tuple(choices), when=when)
+    return _parse_numeric(item, kind, name, when, path, errors, before)
+
+
+def _parse_numeric(item, kind, name, when, path, errors, before) -> Dimension | None:
+    low, high = item.get("low"), item.get("high")
+    for key, value in (("low", low), ("high", high)):
+        if value is None:
+            errors.append((f"{path}.{key}", f"is required for a {kind} dimension"))
+        elif not is_number(value) or not math.isfinite(value):
+            errors.append((f"{path}.{key}", f"must be a finite number (got {value!r})"))
+        elif kind == "int" and not float(value).is_integer():
+            errors.append((f"{path}.{key}", f"must be an integer for an int dimension (got {value!r})"))
+    scale = item.get("scale", "linear")
+    if scale not in ("linear", "log"):
+        errors.append((f"{path}.scale", f"must be 'linear' or 'log' (got {scale!r})"))
+    if len(errors) > before:
+        return None
+    if low >= high:
+        errors.append((f"{path}.low", f"must be less than high (got low={low}, high={high})"))
+    elif scale == "log" and low <= 0:
+        errors.append((f"{path}.low", f"must be greater than 0 on a log scale (got {low}); use scale 'linear' or a positive low"))
+    if len(errors) > before:
+        return None
+    if kind == "int":
+        return IntDimension(name, int(low), int(high), log=scale == "log", when=when)
+    return FloatDimension(name, float(low), float(high), log=scale == "log", when=when)
+
+
+def _parse_when(raw: Any, path: str, errors: list) -> tuple:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        errors.append((path, "must be an object mapping a parent dimension to its allowed values"))
+        return ()
+    when = []
+    for parent, values in raw.items():
+        if not isinstance(values, list):
+            values = [values]
+        if not values or not all(isinstance(v, SCALAR_TYPES) for v in values):
+            errors.append((f"{path}.{parent}", "must be a non-empty list of the parent's values"))
+            continue
+        when.append((parent, tuple(values)))
+    return tuple(when)
+
+
+def _check_conditions(dims: list[Dimension], index: dict[str, int], errors: list) -> None:
+    by_name = {d.name: d for d in dims}
+    for dim in dims:
+        path = f"[{index[dim.name]}].when"
+        for parent_name, values in dim.when:
+            parent = by_name.get(parent_name)
+            if parent is None:
+                errors.append((f"{path}.{parent_name}", f"names a missing dimension {parent_name!r}; declare it in search_space"))
+            elif parent is dim:
+                errors.append((f"{path}.{parent_name}", "a dimension cannot depend on itself"))
+            elif isinstance(parent, FloatDimension):
+                errors.append((f"{path}.{parent_name}", "a condition may only name a categorical or int dimension"))
+            else:
+                for v in values:
+                    if not parent.contains(v):
+                        errors.append((f"{path}.{parent_name}", f"{v!r} is not a value of {parent_name}"))
+    if not errors and _has_cycle(dims):
+        errors.append(("", "conditions form a cycle; a dimension's parents must not depend on it"))
+
+
+def _has_cycle(dims: list[Dimension]) -> bool:
+    parents = {d.name: [p for p, _ in d.when] for d in dims}
+    state: dict[str, int] = {}
+
+    def visit(name: str) -> bool:
+        if state.get(name) == 1:
+            return True
+        if state.get(name) == 2:
+            return False
+        state[name] = 1
+        if any(visit(p) for p in parents[name]):
+            return True
+        state[name] = 2
+        return False
+
+    return any(visit(d.name) for d in dims)
+
+
+def _parents_first(dims: list[Dimension], index: dict[str, int]) -> list[Dimension]:
+    """Stable topological order: declared order, except a child waits for its parents."""
+    placed: set[str] = set()
+    ordered: list[Dimension] = []
+    pending = list(dims)
+    while pending:
+        for dim in pending:
+            if all(p in placed for p, _ in dim.when):
+                ordered.append(dim)
+                placed.add(dim.name)
+                pending.remove(dim)
+                break
+    return ordered

@@ -1,0 +1,124 @@
+"""The study spec (DESIGN.md section 2): parse, validate, normalise.
+
+Every violation is collected with its path in the spec, so one bad field does not hide
+the next, and a caller can show each message beside the field it concerns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Container
+
+from .errors import SpecError
+from .pruners import parse_pruner
+from .samplers import make_sampler, parse_sampler
+from .space import SearchSpace, parse_space
+from .trials import Direction
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+MAX_TRIALS = 10_000_000
+TOP_LEVEL_FIELDS = {"name", "description", "executor", "objective", "sampler", "n_trials", "pruner", "search_space"}
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    name: str
+    executor: str
+    metric: str
+    direction: Direction
+    sampler: dict
+    pruner: dict
+    n_trials: int
+    space: SearchSpace
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        """The normalised JSON form: defaults filled in, round-trips through parse_spec."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "executor": self.executor,
+            "objective": {"metric": self.metric, "direction": self.direction.value},
+            "sampler": dict(self.sampler),
+            "n_trials": self.n_trials,
+            "pruner": dict(self.pruner),
+            "search_space": self.space.to_spec(),
+        }
+
+
+def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
+    """Validate a whole spec. ``executors``: the registered names, when known."""
+    if not isinstance(raw, dict):
+        raise SpecError([("", "the spec must be a JSON object")])
+    errors: list[tuple[str, str]] = []
+    for key in sorted(set(raw) - TOP_LEVEL_FIELDS):
+        errors.append((key, f"is not a spec field; allowed: {', '.join(sorted(TOP_LEVEL_FIELDS))}"))
+
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        errors.append(("name", f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {name!r})"))
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        errors.append(("description", "must be a string"))
+
+    executor = raw.get("executor")
+    if not isinstance(executor, str) or not executor:
+        errors.append(("executor", "must name a registered executor (see list_executors)"))
+    elif executors is not None and executor not in executors:
+        known = ", ".join(sorted(executors)) or "none registered"
+        errors.append(("executor", f"unknown executor {executor!r}; registered: {known}"))
+
+    metric, direction = _parse_objective(raw.get("objective"), errors)
+    space = _section(errors, "search_space", parse_space, raw.get("search_space"))
+    pruner = _section(errors, "pruner", parse_pruner, raw.get("pruner"))
+    sampler = _section(errors, "sampler", parse_sampler, raw.get("sampler", {"type": "random"}), space)
+    n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
+    if errors:
+        raise SpecError(errors)
+    return StudySpec(name=name, executor=executor, metric=metric, direction=direction, sampler=sampler,
+                     pruner=pruner, n_trials=n_trials, space=space, description=description)
+
+
+def _section(errors: list, prefix: str, parse, *args):
+    try:
+        return parse(*args)
+    except SpecError as exc:
+        errors.extend(exc.prefixed(prefix).errors)
+        return None
+
+
+def _parse_objective(raw: Any, errors: list) -> tuple[str | None, Direction | None]:
+    if not isinstance(raw, dict):
+        errors.append(("objective", "must be an object like {\"metric\": \"accuracy\", \"direction\": \"maximize\"}"))
+        return None, None
+    for key in sorted(set(raw) - {"metric", "direction"}):
+        errors.append((f"objective.{key}", "is not an objective field; allowed: direction, metric"))
+    metric = raw.get("metric")
+    if not isinstance(metric, str) or not metric:
+        errors.append(("objective.metric", "must be the name of the metric to optimise"))
+    try:
+        direction = Direction(raw.get("direction"))
+    except ValueError:
+        errors.append(("objective.direction", f"must be 'minimize' or 'maximize' (got {raw.get('direction')!r})"))
+        direction = None
+    return metric, direction
+
+
+def _parse_budget(raw: Any, sampler: dict | None, space: SearchSpace | None, errors: list) -> int | None:
+    grid_size = None
+    if sampler is not None and space is not None and sampler["type"] == "grid":
+        grid_size = make_sampler(sampler, space, Direction.MINIMIZE).size()
+    if raw is None:
+        if grid_size is not None:
+            return grid_size
+        if sampler is not None:
+            errors.append(("n_trials", f"is required for a {sampler['type']} sampler; give the number of trials to run"))
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= MAX_TRIALS:
+        errors.append(("n_trials", f"must be an integer from 1 to {MAX_TRIALS} (got {raw!r})"))
+        return None
+    if grid_size is not None and raw > grid_size:
+        errors.append(("n_trials", f"is {raw} but the grid has only {grid_size} points; lower it, omit it, or raise sampler.points_per_dim"))
+        return None
+    return raw

@@ -1,0 +1,107 @@
+"""Persistence: studies, trials, intermediate values and the append-only event log.
+
+Only ``studies.services`` writes these rows. Study carries denormalised counters
+(``n_done``, ``best_value``) updated with conditional UPDATEs, so list pages never
+scan trials and concurrent workers never race a read-modify-save.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from studies.core.trials import TrialState
+
+
+class StudyState(models.TextChoices):
+    CREATED = "created"
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+
+
+class Study(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True, default="")
+    executor = models.CharField(max_length=200)
+    # The normalised spec as parsed by studies.core.spec; the source of truth for
+    # the objective, sampler, pruner and search space.
+    spec = models.JSONField()
+    metric = models.CharField(max_length=200)
+    direction = models.CharField(max_length=8, choices=[("minimize", "minimize"), ("maximize", "maximize")])
+    n_trials = models.PositiveIntegerField()
+    state = models.CharField(max_length=10, choices=StudyState.choices, default=StudyState.CREATED, db_index=True)
+    n_done = models.PositiveIntegerField(default=0)  # trials in a terminal state
+    best_value = models.FloatField(null=True, blank=True)
+    best_trial_number = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Trial(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="trials")
+    number = models.PositiveIntegerField()
+    state = models.CharField(max_length=10, choices=[(s.value, s.value) for s in TrialState])
+    params = models.JSONField(default=dict)
+    value = models.FloatField(null=True, blank=True)  # the objective, when completed
+    metrics = models.JSONField(default=dict, blank=True)  # final metric name -> value
+    error = models.TextField(blank=True, default="")
+    traceback = models.TextField(blank=True, default="")
+    pruned_step = models.IntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    worker_id = models.CharField(max_length=200, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [models.UniqueConstraint(fields=["study", "number"], name="trial_number_unique_per_study")]
+        indexes = [
+            models.Index(fields=["study", "state"], name="trial_study_state"),
+            models.Index(fields=["study", "value"], name="trial_study_value"),
+            models.Index(fields=["state", "heartbeat_at"], name="trial_state_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.name} #{self.number}"
+
+
+class TrialValue(models.Model):
+    """An intermediate value: one metric reported at one step of a running trial."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="values")
+    # Denormalised so a pruner's "completed trials' values at step s" is one index scan.
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    step = models.IntegerField()
+    metric = models.CharField(max_length=200)
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["trial", "step", "metric"]
+        constraints = [models.UniqueConstraint(fields=["trial", "step", "metric"], name="value_unique_per_step")]
+        indexes = [models.Index(fields=["study", "metric", "step"], name="value_study_metric_step")]
+
+
+class StudyEvent(models.Model):
+    """Append-only log; ``id`` is the cursor clients resume from."""
+
+    id = models.BigAutoField(primary_key=True)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["study", "id"], name="event_study_id")]

@@ -1,0 +1,3 @@
+"""Websocket routes (DESIGN.md section 4)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,107 @@
+"""Shared fixtures: test executors, real PostgreSQL/Redis, and manage.py subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_EXECUTORS = "tests.support.executors"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("SOMATIZE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_REDIS_URL = os.environ.get("SOMATIZE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def pytest_configure(config):
+    # Register the test executors in this process too (settings read this at start-up).
+    from django.conf import settings
+
+    if TEST_EXECUTORS not in settings.SOMATIZE_EXECUTOR_MODULES:
+        settings.SOMATIZE_EXECUTOR_MODULES.append(TEST_EXECUTORS)
+    import importlib
+
+    importlib.import_module(TEST_EXECUTORS)
+
+
+def service_missing(what: str, error: Exception):
+    """Skip on a developer machine without the service; fail in CI, where it must run."""
+    message = f"{what} is not reachable ({error})"
+    if IN_CI:
+        pytest.fail(message + "; CI must run these tests")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    psycopg = pytest.importorskip("psycopg")
+    name = f"somatize_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        service_missing("PostgreSQL on 127.0.0.1:5432", exc)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url():
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.RedisError as exc:
+        service_missing("Redis on 127.0.0.1:6379", exc)
+    return TEST_REDIS_URL
+
+
+class Project:
+    """Runs manage.py in subprocesses against one isolated data dir (or DATABASE_URL)."""
+
+    def __init__(self, data_dir: Path, database_url: str | None = None, redis_url: str | None = None):
+        self.data_dir = data_dir
+        self.env = {**os.environ, "SOMATIZE_DATA_DIR": str(data_dir), "SOMATIZE_EXECUTOR_MODULES": TEST_EXECUTORS,
+                    "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "somatize_site.settings"}
+        self.env.pop("DATABASE_URL", None)
+        self.env.pop("REDIS_URL", None)
+        if database_url:
+            self.env["DATABASE_URL"] = database_url
+        if redis_url:
+            self.env["REDIS_URL"] = redis_url
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, str(ROOT / "manage.py"), *args]
+
+    def run(self, *args: str, check: bool = True, timeout: float = 300, input: str | None = None):
+        result = subprocess.run(self.command(*args), env=self.env, cwd=ROOT, capture_output=True, text=True,
+                                timeout=timeout, input=input)
+        if check and result.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def start(self, *args: str, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen(self.command(*args), env=self.env, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, **kwargs)
+
+    def write_spec(self, spec: dict, name: str = "spec.json") -> Path:
+        import json
+
+        path = self.data_dir / name
+        path.write_text(json.dumps(spec))
+        return path
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    """A migrated SQLite project in a temporary directory."""
+    p = Project(tmp_path)
+    p.run("migrate", "-v0")
+    return p

@@ -1,0 +1,63 @@
+"""Executors used only by tests (loaded through SOMATIZE_EXECUTOR_MODULES)."""
+
+import math
+import os
+import time
+
+from studies.executors import TrialPruned, executor
+
+
+@executor("seed_f1", description="the seed's test executor: f1 = max(0, 1 - |lr - 0.01| * 10)")
+def seed_f1(params, trial):
+    return {"f1": max(0.0, 1.0 - abs(params["lr"] - 0.01) * 10.0)}
+
+
+@executor("fails_above_half", description="raises when x > 0.5, else returns f1 = x")
+def fails_above_half(params, trial):
+    if params["x"] > 0.5:
+        raise RuntimeError("too high")
+    return {"f1": params["x"]}
+
+
+@executor("always_pruned", description="reports 5 steps then prunes itself")
+def always_pruned(params, trial):
+    for step in range(6):
+        trial.report(step, f1=params["x"])
+    raise TrialPruned("below median")
+
+
+@executor("constant_half", description="returns f1 = 0.5")
+def constant_half(params, trial):
+    return {"f1": 0.5}
+
+
+@executor("returns_nan", description="returns NaN")
+def returns_nan(params, trial):
+    return {"f1": math.nan}
+
+
+@executor("wrong_metric", description="returns a metric other than the objective")
+def wrong_metric(params, trial):
+    return {"loss": 1.0}
+
+
+@executor("quadratic", description="(x - 0.3)^2 + (y + 0.2)^2, minimum 0")
+def quadratic(params, trial):
+    return (params["x"] - 0.3) ** 2 + (params["y"] + 0.2) ** 2
+
+
+@executor("learning_curve", description="accuracy rises over 10 steps towards x; prunable")
+def learning_curve(params, trial):
+    accuracy = 0.0
+    for step in range(10):
+        accuracy = params["x"] * (1 - 0.5 ** (step + 1))
+        trial.report(step, accuracy=accuracy)
+        if trial.should_prune():
+            raise TrialPruned()
+    return {"accuracy": accuracy}
+
+
+@executor("sleepy", description="sleeps SOMATIZE_TEST_SLEEP seconds (default 0.2), returns x")
+def sleepy(params, trial):
+    time.sleep(float(os.environ.get("SOMATIZE_TEST_SLEEP", "0.2")))
+    return params["x"]
