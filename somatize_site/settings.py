@@ -81,8 +81,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
+    # The prefix keeps deployments (and concurrent test runs) sharing one Redis apart.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL]}}}
+                                  "CONFIG": {"hosts": [REDIS_URL],
+                                             "prefix": env_str("SOMATIZE_REDIS_PREFIX", "somatize")}}}
 else:
     # In-process only: the web process relays new event rows written by workers.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
