@@ -8,19 +8,10 @@ import json
 
 import pytest
 
-DESIGN_SPEC = {
-    "name": "svm-digits",
-    "executor": "svm_digits",
-    "objective": {"metric": "accuracy", "direction": "maximize"},
-    "sampler": {"type": "random", "seed": 7},
-    "n_trials": 8,
-    "pruner": {"type": "median", "n_warmup_steps": 1, "n_min_trials": 3},
-    "search_space": [
-        {"name": "C", "type": "float", "low": 0.001, "high": 1000, "scale": "log"},
-        {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
-        {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
-    ],
-}
+from tests.support.specs import DESIGN_SPEC
+
+# The spec of DESIGN.md section 2, with a budget small enough for a test.
+DESIGN_SPEC = {**DESIGN_SPEC, "n_trials": 8, "pruner": {"type": "median", "n_warmup_steps": 1, "n_min_trials": 3}}
 QUICK_SPEC = {**DESIGN_SPEC, "name": "quick", "executor": "mixed", "n_trials": 12, "pruner": {"type": "none"},
               "objective": {"metric": "value", "direction": "minimize"},
               "search_space": [

@@ -1,28 +1,17 @@
+import copy
+
 import pytest
 
 from studies.core.errors import SpecError
 from studies.core.spec import parse_spec
+from tests.support.specs import DESIGN_SPEC
 
 EXECUTORS = {"svm_digits", "branin"}
 
 
 def design_spec(**changes):
     """The spec of DESIGN.md section 2, with changes."""
-    spec = {
-        "name": "svm-digits",
-        "executor": "svm_digits",
-        "objective": {"metric": "accuracy", "direction": "maximize"},
-        "sampler": {"type": "random", "seed": 7},
-        "n_trials": 40,
-        "pruner": {"type": "median", "n_warmup_steps": 2, "n_min_trials": 5},
-        "search_space": [
-            {"name": "C", "type": "float", "low": 0.001, "high": 1000, "scale": "log"},
-            {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
-            {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
-        ],
-    }
-    spec.update(changes)
-    return spec
+    return {**copy.deepcopy(DESIGN_SPEC), **changes}
 
 
 def errors_of(raw):
