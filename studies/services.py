@@ -94,6 +94,20 @@ def spec_locked_reason(study: Study) -> str | None:
     return None
 
 
+def check_spec_update(study: Study, spec: StudySpec) -> None:
+    """Raise StudyLocked if ``study`` may not take ``spec`` (see ``update_study_spec``)."""
+    reason = spec_locked_reason(study)
+    if reason is None:
+        return
+    new = spec.to_dict()
+    frozen = [key for key in new if key not in EDITABLE_WHEN_LOCKED and new[key] != study.spec.get(key)]
+    if frozen:
+        raise StudyLocked(study.name, reason, frozen)
+    if spec.n_trials < study.n_trials:
+        raise StudyLocked(study.name, f"{reason}; the budget can only be raised (it is {study.n_trials})",
+                          ["n_trials"])
+
+
 def update_study_spec(study: Study, raw: Any) -> Study:
     """Replace a study's spec, keeping its trials' meaning intact.
 
@@ -110,14 +124,7 @@ def update_study_spec(study: Study, raw: Any) -> Study:
         current = Study.objects.select_for_update().get(pk=study.pk)
         if spec.name != current.name and Study.objects.filter(name=spec.name).exists():
             raise StudyExists(spec.name)
-        reason = spec_locked_reason(current)
-        if reason is not None:
-            frozen = [key for key in new if key not in EDITABLE_WHEN_LOCKED and new[key] != current.spec.get(key)]
-            if frozen:
-                raise StudyLocked(current.name, reason, frozen)
-            if spec.n_trials < current.n_trials:
-                raise StudyLocked(current.name, f"{reason}; the budget can only be raised "
-                                  f"(it is {current.n_trials})", ["n_trials"])
+        check_spec_update(current, spec)
         before = (current.n_trials, current.state)
         state, finished_at = current.state, current.finished_at
         if state == StudyState.COMPLETED and spec.n_trials > current.n_done:
@@ -386,6 +393,6 @@ def requeue_failed(study: Study, max_retries: int) -> int:
 
 
 __all__ = ["SpecError", "StudyExists", "StudyLocked", "StudyNotFound", "Claim", "create_study", "update_study_spec",
-           "clone_study", "clone_name", "spec_locked_reason", "get_study", "claim_trial",
+           "clone_study", "clone_name", "spec_locked_reason", "check_spec_update", "get_study", "claim_trial",
            "record_intermediate", "finish_trial", "start_study", "stop_study", "queue_study",
            "fail_stale_trials", "requeue_failed", "heartbeat", "study_spec", "progress_data", "validate_spec"]

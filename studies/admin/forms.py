@@ -204,9 +204,15 @@ class StudyForm(forms.ModelForm):
             self.add_error("name", f"A study named {name!r} already exists; choose another name or clone that study.")
         self.raw_spec = self.build_raw_spec()
         try:
-            services.validate_spec(self.raw_spec)
+            spec = services.validate_spec(self.raw_spec)
         except SpecError as exc:
             self._show_spec_errors(exc.errors)
+            return cleaned
+        if self.instance.pk:
+            try:
+                services.check_spec_update(self.instance, spec)
+            except services.StudyLocked as exc:
+                self.add_error("n_trials" if exc.fields == ["n_trials"] else None, sentence(str(exc)))
         return cleaned
 
     def _show_spec_errors(self, errors: list[tuple[str, str]]) -> None:

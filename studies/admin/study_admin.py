@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from studies import export, services
 from studies.core.errors import SpecError
-from studies.models import Study
+from studies.models import Study, Trial
 
 from .forms import StudyForm
 
@@ -88,6 +88,13 @@ class StudyAdmin(admin.ModelAdmin):
                 allowed = self.get_actions(request)
                 extra_context["study_buttons"] = [(a, label) for a, label in CHANGE_PAGE_BUTTONS if a in allowed]
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # Trials are read-only in the admin (no one deletes one alone), but they belong
+        # to their study: permission to delete the study covers them.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Trial._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
     # --- actions ---------------------------------------------------------------------
 
