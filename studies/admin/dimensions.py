@@ -126,14 +126,14 @@ class NumberField(forms.CharField):
 
 
 class DimensionForm(forms.Form):
-    name = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 14}))
+    name = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 10}))
     type = forms.ChoiceField(choices=DIMENSION_TYPES, required=False)
     low = NumberField(required=False, widget=forms.TextInput(attrs={"size": 8}))
     high = NumberField(required=False, widget=forms.TextInput(attrs={"size": 8}))
     scale = forms.ChoiceField(choices=SCALES, required=False, help_text="numeric only; linear when blank")
-    choices = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 22}),
+    choices = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 16}),
                               help_text='categorical only: rbf, poly or ["rbf", "poly"]')
-    condition = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 22}),
+    condition = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 16}),
                                 help_text='optional: kernel: poly, sigmoid or {"kernel": ["poly"]}')
 
     def clean_choices(self):

@@ -52,6 +52,9 @@ def sampler_choices():
 
 def sentence(message: str) -> str:
     """The core's messages describe a value ("must be ..."); beside a field they read as a sentence."""
+    message = message.replace("(got None)", "(none given)").replace("(got '')", "(none given)")
+    if message.startswith(("is not an option of", "is not a field of")):
+        return f"Clear this field: it {message}."
     if message.startswith(("must ", "is ")):
         return f"This value {message}."
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")

@@ -13,14 +13,21 @@ DETAIL_FIELDS = ("study", "number", "state", "parameters", "value", "final_metri
                  "error", "traceback_text", "started_at", "finished_at", "worker_id", "heartbeat_at", "retries")
 
 
-def compact_json(value, limit: int = 120) -> str:
-    text = json.dumps(value, separators=(", ", ": "))
+def short(value) -> str:
+    """A parameter or value at a glance: floats to 6 significant digits, the rest as JSON."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return json.dumps(value)
+
+
+def params_line(params: dict, limit: int = 120) -> str:
+    text = ", ".join(f"{name}={short(value)}" for name, value in params.items())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
-    list_display = ("number", "study", "state", "value", "duration", "params_summary", "error_summary", "finished_at")
+    list_display = ("number", "study", "state", "objective", "duration", "params_summary", "error_summary", "finished_at")
     list_display_links = ("number",)
     list_filter = ("state", "study")
     search_fields = ("study__name",)
@@ -41,9 +48,13 @@ class TrialAdmin(admin.ModelAdmin):
     def duration(self, trial: Trial) -> str:
         return "-" if trial.duration_ms is None else f"{trial.duration_ms / 1000:.3g} s"
 
+    @admin.display(description="value", ordering="value")
+    def objective(self, trial: Trial) -> str:
+        return "-" if trial.value is None else short(trial.value)
+
     @admin.display(description="params")
     def params_summary(self, trial: Trial) -> str:
-        return compact_json(trial.params)
+        return params_line(trial.params)
 
     @admin.display(description="error")
     def error_summary(self, trial: Trial) -> str:
