@@ -99,6 +99,9 @@ class StudyForm(forms.ModelForm):
     # starting trials is refused instead of silently dropped.
     rendered_locked = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    # Set by StudyAdmin.get_form for users with view permission only.
+    view_only = False
+
     class Meta:
         model = Study
         fields: list[str] = []
@@ -112,10 +115,13 @@ class StudyForm(forms.ModelForm):
             self.fields[key].initial = value
         self.fields["rendered_locked"].initial = "1" if self.locked_reason else ""
         rows = initial_rows(spec.get("search_space", []))
+        # Rows are shown read-only when the spec is locked or the user may only view.
+        self.rows_editable = not (self.locked_reason or self.view_only)
         if self.locked_reason:
             for name, field in self.fields.items():
                 if name not in EDITABLE_WHEN_LOCKED and name != "rendered_locked":
                     field.disabled = True
+        if not self.rows_editable:
             self.dimensions = DimensionFormSet(initial=rows, prefix="dim")
             self.dimensions.extra = 0
             for form in self.dimensions.forms:

@@ -25,6 +25,10 @@ CHANGE_PAGE_BUTTONS = [("queue_selected", "Queue"), ("clone_selected", "Clone"),
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 
+class SaveRefused(Exception):
+    """The services refused a save the form had accepted (the study changed meanwhile)."""
+
+
 def trials_url(study: Study) -> str:
     return reverse("admin:studies_trial_changelist") + f"?study__id__exact={study.pk}"
 
@@ -66,18 +70,36 @@ class StudyAdmin(admin.ModelAdmin):
 
     # --- add / change ----------------------------------------------------------------
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if change and not self.has_change_permission(request, obj):
+            form = type(form.__name__, (form,), {"view_only": True})
+        return form
+
     def save_model(self, request, obj, form, change):
-        # The form already ran the spec through validate_spec; the services repeat the
-        # checks (and the lock rules) inside their transaction, so a race cannot slip by.
-        if change:
-            services.update_study_spec(obj, form.raw_spec)
-        else:
-            study = services.create_study(form.raw_spec)
-            obj.pk = study.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+        # The form already ran the spec through validate_spec and the lock rules; the
+        # services repeat both inside their transaction, so a race cannot slip by.
+        try:
+            if change:
+                services.update_study_spec(obj, form.raw_spec)
+            else:
+                study = services.create_study(form.raw_spec)
+                obj.pk = study.pk
+                obj._state.adding = False
+                obj.refresh_from_db()
+        except (SpecError, services.StudyExists, services.StudyLocked) as exc:
+            raise SaveRefused(str(exc)) from exc
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return self._study_changeform_view(request, object_id, form_url, extra_context)
+        except SaveRefused as exc:
+            # Only when something changed between validating the form and saving it
+            # (a worker claimed the first trial, another user took the name).
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def _study_changeform_view(self, request, object_id, form_url, extra_context):
         extra_context = dict(extra_context or {})
         if object_id is not None:
             study = self.get_object(request, object_id)

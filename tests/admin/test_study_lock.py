@@ -104,3 +104,38 @@ def test_services_refuse_spec_changes_while_a_study_is_queued(staff_client):
         services.update_study_spec(study, {**study.spec, "objective": {"metric": "f1", "direction": "maximize"}})
     updated = services.update_study_spec(study, {**study.spec, "description": "still editable", "n_trials": 8})
     assert (updated.description, updated.n_trials, updated.state) == ("still editable", 8, "queued")
+
+
+def test_a_worker_claiming_between_validation_and_save_leaves_the_spec_untouched(staff_client, monkeypatch):
+    from studies.admin.forms import StudyForm
+
+    assert staff_client.post(ADD_URL, form_data()).status_code == 302
+    study = Study.objects.get()
+    data = change_data(staff_client, study, metric="other")
+    validate = StudyForm.clean
+
+    def validate_then_a_worker_claims(form):
+        cleaned = validate(form)
+        services.start_study(study)
+        services.claim_trial(study, "racing-worker")
+        return cleaned
+
+    monkeypatch.setattr(StudyForm, "clean", validate_then_a_worker_claims)
+    response = staff_client.post(change_url(study), data, follow=True)
+    study.refresh_from_db()
+    assert study.metric == "loss"
+    assert "Nothing was saved" in response.content.decode() and "it is running" in response.content.decode()
+
+
+def test_a_viewer_sees_the_search_space_read_only(client, django_user_model, staff_client):
+    from django.contrib.auth.models import Permission
+
+    assert staff_client.post(ADD_URL, form_data()).status_code == 302
+    study = Study.objects.get()
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_study"))
+    client.force_login(viewer)
+    form = client.get(change_url(study)).context["adminform"].form
+    assert not form.rows_editable
+    assert len(form.dimensions.forms) == 2
+    assert all(f.disabled for row in form.dimensions.forms for f in row.fields.values())
