@@ -84,10 +84,10 @@ class StudyForm(forms.ModelForm):
                                       help_text="random and bayesian; blank picks one and stores it.")
     points_per_dim = forms.IntegerField(required=False, help_text="grid only; points per numeric dimension (default 5).")
     n_startup = forms.IntegerField(label="Startup trials", required=False,
-                                   help_text="bayesian only; random trials before the model is used.")
+                                   help_text="bayesian only; space-filling trials before the model is used.")
     sampler_options = OptionalJSONField(label="Other sampler options", required=False,
                                         widget=forms.Textarea(attrs={"rows": 1, "cols": 40}),
-                                        help_text='JSON object of further options, e.g. {"n_candidates": 256}.')
+                                        help_text="JSON object of options that have no field above (for samplers added later).")
     pruner_type = forms.CharField(label="Pruner", required=False,
                                   widget=forms.Select(choices=[(p, p) for p in PRUNER_TYPES]))
     n_warmup_steps = forms.IntegerField(required=False, help_text="median and percentile; default 0.")

@@ -218,3 +218,28 @@ def test_an_unchanged_change_form_round_trips_the_spec(staff_client):
     assert response.status_code == 302
     study.refresh_from_db()
     assert study.spec == before
+
+
+def test_the_sampler_select_offers_every_registered_sampler(staff_client):
+    from studies.core.samplers import SAMPLERS
+
+    page = staff_client.get(ADD_URL).content.decode()
+    for name in SAMPLERS:
+        assert f'<option value="{name}"' in page
+
+
+def test_a_bayesian_study_passes_its_startup_trials_to_the_core(staff_client):
+    from studies.core.samplers import SAMPLERS
+
+    if "bayesian" not in SAMPLERS:
+        pytest.skip("the bayesian sampler is not merged yet")
+    response = staff_client.post(ADD_URL, form_data(sampler_type="bayesian", n_startup=4))
+    assert response.status_code == 302
+    assert Study.objects.get().spec["sampler"] == {"type": "bayesian", "seed": 7, "n_startup": 4}
+    form = post_invalid_after_cleanup(staff_client, form_data(name="b2", sampler_type="bayesian", n_startup=0))
+    assert "positive integer" in " ".join(form.errors["n_startup"])
+
+
+def post_invalid_after_cleanup(client, data):
+    Study.objects.all().delete()
+    return post_invalid(client, data)
