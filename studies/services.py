@@ -201,28 +201,26 @@ def start_study(study: Study) -> bool:
     return bool(moved)
 
 
-def stop_study(study: Study) -> bool:
-    """Mark a running study ``stopped`` (resumable). Returns whether it changed."""
+def _transition(study: Study, from_states: list[str], to_state: str, event_type: str) -> bool:
+    """Move the study between states with a conditional UPDATE; emit ``event_type`` if it moved."""
     with transaction.atomic():
         events.lock_log()
-        moved = Study.objects.filter(pk=study.pk, state=StudyState.RUNNING).update(
-            state=StudyState.STOPPED, updated_at=timezone.now())
+        moved = Study.objects.filter(pk=study.pk, state__in=from_states).update(
+            state=to_state, updated_at=timezone.now())
         if moved:
             study.refresh_from_db()
-            events.append(study.pk, "study_stopped", progress_data(study))
+            events.append(study.pk, event_type, progress_data(study))
     return bool(moved)
+
+
+def stop_study(study: Study) -> bool:
+    """Mark a running study ``stopped`` (resumable). Returns whether it changed."""
+    return _transition(study, [StudyState.RUNNING], StudyState.STOPPED, "study_stopped")
 
 
 def queue_study(study: Study) -> bool:
     """Queue a study for ``run_worker``; only created or stopped studies can be queued."""
-    with transaction.atomic():
-        events.lock_log()
-        moved = Study.objects.filter(pk=study.pk, state__in=[StudyState.CREATED, StudyState.STOPPED]).update(
-            state=StudyState.QUEUED, updated_at=timezone.now())
-        if moved:
-            study.refresh_from_db()
-            events.append(study.pk, "study_queued", progress_data(study))
-    return bool(moved)
+    return _transition(study, [StudyState.CREATED, StudyState.STOPPED], StudyState.QUEUED, "study_queued")
 
 
 def _complete_if_done(study_id: int) -> None:
@@ -248,7 +246,7 @@ class Claim:
     params: dict[str, Any]
 
 
-def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
+def claim_trial(study: Study, worker_id: str, sampler=None, _attempt: int = 0) -> Claim | None:
     """Atomically take the next trial for ``worker_id``, or None when the budget is spent.
 
     A trial re-queued as ``waiting`` is taken first; otherwise the next number is
@@ -282,9 +280,11 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
             events.append(locked.pk, "trial_started", {"number": trial.number, "params": trial.params,
                                                         "worker": worker_id})
     except IntegrityError:
-        # Another writer slipped in despite the lock (a database without row locks):
-        # the caller simply asks again.
-        return claim_trial(study, worker_id, sampler)
+        # Another writer took this number despite the lock (possible only on a database
+        # without row locks): the unique constraint refused ours, so ask again.
+        if _attempt >= 5:
+            raise
+        return claim_trial(study, worker_id, sampler, _attempt=_attempt + 1)
     return Claim(trial=trial, params=trial.params)
 
 
