@@ -151,8 +151,7 @@ class StudyForm(forms.ModelForm):
 
     def _rows(self) -> list:
         """The dimension rows that count: neither blank nor marked for deletion, in order."""
-        return [f for f in self.dimensions.forms
-                if not self.dimensions._should_delete_form(f) and not f.is_blank()]
+        return [f for f in self.dimensions.forms if not f["DELETE"].data and not f.is_blank()]
 
     def build_raw_spec(self) -> dict:
         data = self.cleaned_data

@@ -243,3 +243,18 @@ def test_a_bayesian_study_passes_its_startup_trials_to_the_core(staff_client):
 def post_invalid_after_cleanup(client, data):
     Study.objects.all().delete()
     return post_invalid(client, data)
+
+
+def test_a_row_marked_for_deletion_leaves_the_search_space(staff_client):
+    from .conftest import change_data
+
+    staff_client.post(ADD_URL, form_data())  # dimensions x and y
+    study = Study.objects.get()
+    data = change_data(staff_client, study)
+    # y is deleted, and so is a new row z that would be invalid were it kept.
+    data.update({"dim-2-name": "z", "dim-2-type": "float", "dim-2-low": "5", "dim-2-high": "1", "dim-2-DELETE": "on",
+                 "dim-1-DELETE": "on"})
+    response = staff_client.post(change_url(study), data)
+    assert response.status_code == 302
+    study.refresh_from_db()
+    assert [d["name"] for d in study.spec["search_space"]] == ["x"]
