@@ -188,7 +188,7 @@ class StudyForm(forms.ModelForm):
         if value in (None, ""):
             return None
         if not isinstance(value, dict):
-            raise forms.ValidationError('Enter a JSON object such as {"n_candidates": 256}, or leave it blank.')
+            raise forms.ValidationError('Enter a JSON object such as {"option": 1}, or leave it blank.')
         own = {"type", *SAMPLER_OPTION_FIELDS.values()} & set(value)
         if own:
             raise forms.ValidationError(f"Set {', '.join(sorted(own))} in its own field, not here.")
@@ -234,8 +234,11 @@ class StudyForm(forms.ModelForm):
             if path.startswith("sampler."):
                 self.add_error("sampler_options", f"{path.removeprefix('sampler.')}: {message}")
                 continue
-            if path == "search_space":
+            if path == "search_space" and message.startswith("must be a non-empty list"):
                 self.add_error(None, "Add at least one dimension to the search space (a row with a name and a type).")
+                continue
+            if path == "search_space":
+                self.add_error(None, f"Search space: {message}.")
                 continue
             match = ROW_PATH.match(path)
             if match and int(match.group(1)) < len(rows) and not self.locked_reason:

@@ -258,3 +258,13 @@ def test_a_row_marked_for_deletion_leaves_the_search_space(staff_client):
     assert response.status_code == 302
     study.refresh_from_db()
     assert [d["name"] for d in study.spec["search_space"]] == ["x"]
+
+
+def test_conditions_that_form_a_cycle_are_refused_with_the_reason(staff_client):
+    form = post_invalid(staff_client, form_data(dims=[
+        {"name": "a", "type": "categorical", "choices": "p, q", "condition": "b: r"},
+        {"name": "b", "type": "categorical", "choices": "r, s", "condition": "a: p"},
+        {"name": "x", "type": "float", "low": "-1", "high": "1"},
+        {"name": "y", "type": "float", "low": "-1", "high": "1"},
+    ]))
+    assert "Search space: conditions form a cycle" in " ".join(form.non_field_errors())
