@@ -51,7 +51,10 @@ def parse_values(text: str) -> list:
         except ValueError as exc:
             raise ValueSyntaxError(f"this looks like a JSON list but is not valid JSON ({exc.msg})") from None
         return values
-    return [parse_scalar(token) for token in text.split(",")]
+    tokens = text.split(",")
+    if any(not token.strip() for token in tokens):
+        raise ValueSyntaxError("there is an empty value (two commas together, or one at an end)")
+    return [parse_scalar(token) for token in tokens]
 
 
 def parse_condition(text: str) -> dict | None:
