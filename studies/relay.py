@@ -1,0 +1,97 @@
+"""The embedded deployment's event relay: new event rows -> the in-process channel layer.
+
+Without Redis, a ``run_study`` process cannot reach the web process's channel layer,
+so the web process reads the event log instead: one task polls ``StudyEvent.id > last``
+every POLL_SECONDS while any websocket is connected, and rings each affected study's
+group (and the list group) once per batch. ``events.lock_log()`` makes ids visible in
+id order, so polling by id never skips a late commit. The consumers read the events
+themselves from their own cursor, so a doorbell that arrives late or twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from . import events
+from .dashboard import events_after, last_event_id
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+BATCH = 1000
+
+
+@database_sync_to_async
+def _latest() -> int:
+    return last_event_id()
+
+
+@database_sync_to_async
+def _after(cursor: int):
+    return events_after(cursor, limit=BATCH)
+
+
+class EventRelay:
+    """Started lazily by the first consumer, stopped when the last one leaves."""
+
+    def __init__(self):
+        self.subscribers = 0
+        self.task: asyncio.Task | None = None
+
+    def needed(self) -> bool:
+        return not events.publishes_across_processes()
+
+    async def subscribe(self) -> None:
+        if not self.needed():
+            return
+        self.subscribers += 1
+        running = self.task is not None and not self.task.done()
+        if running and self.task.get_loop() is not asyncio.get_running_loop():
+            running = False  # a new event loop (tests): the old task cannot run here
+            self.subscribers = 1
+        if not running:
+            cursor = await _latest()
+            self.task = asyncio.create_task(self._run(cursor), name="somatize-event-relay")
+
+    def unsubscribe(self) -> None:
+        if not self.needed():
+            return
+        self.subscribers = max(0, self.subscribers - 1)
+        if self.subscribers == 0 and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _run(self, cursor: int) -> None:
+        layer = get_channel_layer()
+        while True:
+            try:
+                batch = await _after(cursor)
+            except Exception:  # the database was busy or restarting: try again shortly
+                logger.exception("event relay could not read the log after id %s", cursor)
+                await asyncio.sleep(1.0)
+                continue
+            if not batch:
+                await asyncio.sleep(POLL_SECONDS)
+                continue
+            cursor = batch[-1]["id"]
+            await self._ring(layer, batch)
+
+    @staticmethod
+    async def _ring(layer, batch) -> None:
+        latest_by_study = {}
+        latest_for_list = None
+        for message in batch:
+            latest_by_study[message["study"]] = message
+            if message["type"] in events.LIST_EVENT_TYPES:
+                latest_for_list = message
+        for study_id, message in latest_by_study.items():
+            await layer.group_send(events.study_group(study_id), {"type": "study.event", "event": message})
+        if latest_for_list is not None:
+            await layer.group_send(events.ALL_STUDIES_GROUP, {"type": "study.event", "event": latest_for_list})
+
+
+relay = EventRelay()
