@@ -1,0 +1,79 @@
+"""A real browser follows a study that another process runs: Daphne + Chromium.
+
+The worker is a separate ``run_study`` process, so events reach the page only through
+the web process: its relay in the embedded default, channels-redis with REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import quadratic_spec, redis_prefix
+
+pytestmark = pytest.mark.browser
+
+N_TRIALS = 12
+WAIT_MS = 90_000
+
+
+def log_in(page, base_url: str) -> None:
+    page.goto(f"{base_url}/")
+    assert "/login/" in page.url  # every page asks for a login first
+    page.fill("input[name=username]", "viewer")
+    page.fill("input[name=password]", "viewer-password")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
+    project.run("create_login", "viewer", "--password", "viewer-password")
+    spec = project.write_spec(quadratic_spec("live", n_trials=N_TRIALS, executor="sleepy",
+                                             search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]))
+    project.run("create_study", str(spec))
+    context = browser.new_context()  # one session for both pages
+    page = context.new_page()
+    log_in(page, daphne.url)
+    list_page = context.new_page()
+    list_page.goto(f"{daphne.url}/")
+    page.get_by_role("link", name="live", exact=True).click()
+    page.wait_for_url(re.compile(r".*/studies/\d+/$"))
+    page.wait_for_selector("#connection[data-state=live]")
+    list_page.wait_for_selector("#connection[data-state=live]")
+    assert page.inner_text('[data-live="progress"]') == "0%"
+    assert page.inner_text('[data-live="best-value"]') == ""
+    page.evaluate("window.__notReloaded = true")
+
+    project.env["SOMATIZE_TEST_SLEEP"] = "0.15"  # paced, so the page sees the trials arrive one by one
+    worker = project.start("run_study", "live")
+    try:
+        page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
+                               timeout=WAIT_MS)
+        assert worker.wait(timeout=60) == 0, worker.stderr.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert page.evaluate("window.__notReloaded === true")  # updated in place, never reloaded
+    assert page.inner_text('[data-live="trials-done"]') == str(N_TRIALS)
+    assert re.fullmatch(r"0\.\d+|[1-9]\S*", page.inner_text('[data-live="best-value"]'))
+    page.wait_for_selector('[data-live="state"][data-state="completed"]')
+    page.wait_for_function(f"document.querySelectorAll('#trial-table tbody tr').length === {N_TRIALS}")
+    row = list_page.locator('tr:has-text("live")')
+    list_page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
+                                timeout=WAIT_MS)
+    assert row.locator('[data-live="best-value"]').inner_text() == page.inner_text('[data-live="best-value"]')
+
+
+def test_the_study_page_follows_a_worker_process_live(project, start_daphne, chromium):
+    watch_a_study_run_to_the_end(project, start_daphne(project), chromium)
+
+
+@pytest.mark.redis
+def test_the_study_page_follows_a_worker_process_live_through_redis(tmp_path, redis_url, start_daphne, chromium):
+    from tests.conftest import Project
+
+    project = Project(tmp_path, redis_url=redis_url)
+    project.env["SOMATIZE_REDIS_PREFIX"] = redis_prefix()
+    project.run("migrate", "-v0")
+    watch_a_study_run_to_the_end(project, start_daphne(project), chromium)
