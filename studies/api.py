@@ -56,7 +56,8 @@ def studies(request):
 @require_GET
 @api_login_required
 def study(request, study_id: int):
-    return JsonResponse(dashboard.study_detail(get_object_or_404(Study, pk=study_id)))
+    cursor = dashboard.last_event_id()  # before the study row, so replay covers what follows
+    return JsonResponse(dashboard.study_detail(get_object_or_404(Study, pk=study_id), cursor))
 
 
 @require_GET

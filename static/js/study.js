@@ -68,7 +68,7 @@ const progress = (message) => {
   }
   if (d.best_value !== undefined && d.best_value !== null) showBest(d.best_value, d.best_trial);
 };
-const terminal = (message) => { plots.completed(message.data); trialsChanged(); };
+const terminal = (message) => { plots.apply(message); trialsChanged(); };
 
 showDetail(study);
 follow(`/ws/studies/${study.id}/`, study.last_event_id, {
@@ -81,7 +81,7 @@ follow(`/ws/studies/${study.id}/`, study.last_event_id, {
   best_updated: (message) => showBest(message.data.value, message.data.number, message.data.params),
   trial_started: trialsChanged,
   trial_requeued: trialsChanged,
-  trial_metric: (message) => plots.metric(message.data),
+  trial_metric: (message) => plots.apply(message),
   trial_completed: (message) => { terminal(message); refreshImportance(); },
   trial_pruned: terminal,
   trial_failed: terminal,
