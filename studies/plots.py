@@ -54,8 +54,8 @@ def sample_series(study: Study, names: list[str], n_completed: int, last_number:
         best_first = "value" if study.direction == Direction.MINIMIZE.value else "-value"
         best = list(rows.order_by(best_first).values_list("number", flat=True)[:BEST_IN_SAMPLE])
         strided = rows.annotate(_m=Mod("number", width)).filter(_m=0)
-        picked = list(strided.values_list("number", "params", "value")) + list(
-            rows.filter(number__in=best).values_list("number", "params", "value"))
+        picked = list(strided.order_by("number").values_list("number", "params", "value")) + list(
+            rows.filter(number__in=best).order_by("number").values_list("number", "params", "value"))
         picked = sorted({n: (n, p, v) for n, p, v in picked}.values())
     else:
         picked = list(rows.order_by("number").values_list("number", "params", "value"))

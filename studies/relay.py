@@ -41,6 +41,7 @@ class EventRelay:
     def __init__(self):
         self.subscribers = 0
         self.task: asyncio.Task | None = None
+        self.ready: asyncio.Event | None = None
 
     def needed(self) -> bool:
         return not events.publishes_across_processes()
@@ -53,9 +54,12 @@ class EventRelay:
         if running and self.task.get_loop() is not asyncio.get_running_loop():
             running = False  # a new event loop (tests): the old task cannot run here
             self.subscribers = 1
-        if not running:
-            cursor = await _latest()
-            self.task = asyncio.create_task(self._run(cursor), name="somatize-event-relay")
+        if not running:  # created before any await, so concurrent connects start one task
+            self.ready = asyncio.Event()
+            self.task = asyncio.create_task(self._run(self.ready), name="somatize-event-relay")
+        # The relay's starting cursor must precede the caller's own read of the log, or
+        # an event committed in between would be neither replayed nor rung.
+        await self.ready.wait()
 
     def unsubscribe(self) -> None:
         if not self.needed():
@@ -65,8 +69,16 @@ class EventRelay:
             self.task.cancel()
             self.task = None
 
-    async def _run(self, cursor: int) -> None:
+    async def _run(self, ready: asyncio.Event) -> None:
         layer = get_channel_layer()
+        while True:
+            try:
+                cursor = await _latest()
+                break
+            except Exception:  # the database is not reachable yet: connects wait for it
+                logger.exception("event relay could not read the latest event id")
+                await asyncio.sleep(1.0)
+        ready.set()
         while True:
             try:
                 batch = await _after(cursor)

@@ -63,6 +63,7 @@ def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     list_page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
                                 timeout=WAIT_MS)
     assert row.locator('[data-live="best-value"]').inner_text() == page.inner_text('[data-live="best-value"]')
+    return page
 
 
 def test_the_study_page_follows_a_worker_process_live(project, start_daphne, chromium):
@@ -70,10 +71,23 @@ def test_the_study_page_follows_a_worker_process_live(project, start_daphne, chr
 
 
 @pytest.mark.redis
-def test_the_study_page_follows_a_worker_process_live_through_redis(tmp_path, redis_url, start_daphne, chromium):
+@pytest.mark.postgres
+def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres(tmp_path, postgres_url, redis_url,
+                                                                                 start_daphne, chromium):
     from tests.conftest import Project
 
-    project = Project(tmp_path, redis_url=redis_url)
+    project = Project(tmp_path, database_url=postgres_url, redis_url=redis_url)
     project.env["SOMATIZE_REDIS_PREFIX"] = redis_prefix()
     project.run("migrate", "-v0")
-    watch_a_study_run_to_the_end(project, start_daphne(project), chromium)
+    page = watch_a_study_run_to_the_end(project, start_daphne(project), chromium)
+
+    # The table's filters and sorting, answered by PostgreSQL's JSON operators.
+    page.check("input[name=state][value=completed]")
+    page.fill("input[name='min.x']", "0.5")
+    page.click("#trial-filters button[type=submit]")
+    page.wait_for_function("document.getElementById('trial-count').textContent.includes('matching') && "
+                           f"document.querySelectorAll('#trial-table tbody tr').length < {N_TRIALS}")
+    page.click("#trial-table th[data-sort='param.x']")
+    page.wait_for_selector("#trial-table th[data-sort='param.x'][data-sorted=asc]")
+    xs = [float(x) for x in page.locator("#trial-table tbody tr td:nth-child(5)").all_inner_texts()]
+    assert xs and all(x >= 0.5 for x in xs) and xs == sorted(xs)
