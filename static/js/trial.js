@@ -14,6 +14,9 @@ function draw(detail) {
   document.getElementById("trial-error").hidden = !detail.error;
   setLive(document, "error", detail.error);
   setLive(document, "traceback", detail.traceback);
+  document.querySelector('[data-live="traceback"]').hidden = !detail.traceback;
+  const step = detail.pruned_step === null ? "" : ` at step ${detail.pruned_step}`;
+  setLive(document, "error-title", detail.state === "pruned" ? `Pruned${step}` : "Error");
   if (!window.Plotly) return;
   const metrics = new Set(detail.intermediate.flatMap(([, values]) => Object.keys(values)));
   const traces = [...metrics].map((metric) => {
