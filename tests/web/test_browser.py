@@ -6,6 +6,7 @@ the web process: its relay in the embedded default, channels-redis with REDIS_UR
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -16,6 +17,12 @@ pytestmark = pytest.mark.browser
 
 N_TRIALS = 12
 WAIT_MS = 90_000
+
+
+def stored_event_ids(project, study_name: str, after: int) -> list[int]:
+    code = ("from studies.models import StudyEvent; print(list(StudyEvent.objects.filter("
+            f"study__name={study_name!r}, id__gt={after}).order_by('id').values_list('id', flat=True)))")
+    return json.loads(project.run("shell", "-c", code).stdout.strip().splitlines()[-1])
 
 
 def log_in(page, base_url: str) -> None:
@@ -44,18 +51,26 @@ def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     assert page.inner_text('[data-live="progress"]') == "0%"
     assert page.inner_text('[data-live="best-value"]') == ""
     page.evaluate("window.__notReloaded = true")
+    cursor = page.evaluate("JSON.parse(document.getElementById('initial-data').textContent).last_event_id")
 
     project.env["SOMATIZE_TEST_SLEEP"] = "0.15"  # paced, so the page sees the trials arrive one by one
-    worker = project.start("run_study", "live")
+    # Two workers: their events commit interleaved, and with Redis their publishes can
+    # arrive out of order; the page must still see every event once, in id order.
+    workers = [project.start("run_study", "live") for _ in range(2)]
     try:
         page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
                                timeout=WAIT_MS)
-        assert worker.wait(timeout=60) == 0, worker.stderr.read()
+        for worker in workers:
+            assert worker.wait(timeout=60) == 0, worker.stderr.read()
     finally:
-        if worker.poll() is None:
-            worker.kill()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
     assert page.evaluate("window.__notReloaded === true")  # updated in place, never reloaded
     assert page.inner_text('[data-live="trials-done"]') == str(N_TRIALS)
+    page.wait_for_selector('[data-live="state"][data-state="completed"]')
+    applied = page.evaluate("window.__somatizeApplied.filter((m) => m.type !== 'snapshot').map((m) => m.id)")
+    assert applied == stored_event_ids(project, "live", after=cursor)
     assert re.fullmatch(r"0\.\d+|[1-9]\S*", page.inner_text('[data-live="best-value"]'))
     page.wait_for_selector('[data-live="state"][data-state="completed"]')
     page.wait_for_function(f"document.querySelectorAll('#trial-table tbody tr').length === {N_TRIALS}")
