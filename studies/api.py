@@ -17,6 +17,7 @@ from .core.errors import SpecError
 from .core.trialquery import parse_trial_query
 from .models import Study, Trial
 from .plots import plot_data
+from .shapes import EventPage
 
 EVENT_PAGE = 1000
 
@@ -45,6 +46,16 @@ def _cursor(request, name: str = "after") -> int:
     if value < 0:
         raise SpecError([(name, "must be 0 or more")])
     return value
+
+
+def _event_page(after: int, **filters) -> EventPage:
+    """Up to EVENT_PAGE events after ``after``; ``last_event_id`` is where to resume from."""
+    cursor = dashboard.last_event_id()  # read first: everything up to it is visible now
+    page = dashboard.events_after(after, limit=EVENT_PAGE + 1, **filters)
+    more = len(page) > EVENT_PAGE
+    page = page[:EVENT_PAGE]
+    resume = page[-1]["id"] if more else max([cursor, after] + [e["id"] for e in page[-1:]])
+    return {"events": page, "more": more, "last_event_id": resume}
 
 
 @require_GET
@@ -92,10 +103,7 @@ def study_events(request, study_id: int):
         after = _cursor(request)
     except SpecError as exc:
         return bad_request(exc)
-    cursor = dashboard.last_event_id()
-    page = dashboard.events_after(after, study_id=study_id, limit=EVENT_PAGE + 1)
-    return JsonResponse({"events": page[:EVENT_PAGE], "more": len(page) > EVENT_PAGE,
-                         "last_event_id": page[EVENT_PAGE - 1]["id"] if len(page) > EVENT_PAGE else cursor})
+    return JsonResponse(_event_page(after, study_id=study_id))
 
 
 @require_GET
@@ -105,7 +113,4 @@ def list_events(request):
         after = _cursor(request)
     except SpecError as exc:
         return bad_request(exc)
-    cursor = dashboard.last_event_id()
-    page = dashboard.events_after(after, limit=EVENT_PAGE + 1, types=events.LIST_EVENT_TYPES)
-    return JsonResponse({"events": page[:EVENT_PAGE], "more": len(page) > EVENT_PAGE,
-                         "last_event_id": page[EVENT_PAGE - 1]["id"] if len(page) > EVENT_PAGE else cursor})
+    return JsonResponse(_event_page(after, types=events.LIST_EVENT_TYPES))

@@ -157,3 +157,35 @@ def test_plotly_is_served_from_the_installed_package(client_logged_in):
     response = client_logged_in.get("/static/vendor/plotly.min.js")
     assert response.status_code == 200
     assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
+
+
+def test_a_failed_trial_page_shows_its_error_and_traceback(client_logged_in):
+    from studies.runner import StudyRunner
+
+    failing = services.create_study({"name": "fails", "executor": "fails_above_half",
+                                     "objective": {"metric": "f1", "direction": "maximize"},
+                                     "sampler": {"type": "grid", "points_per_dim": 3},
+                                     "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}]})
+    StudyRunner(failing).run()
+    failed = Trial.objects.filter(study=failing, state="failed").first()
+    assert failed is not None
+    body = client_logged_in.get(f"/api/studies/{failing.pk}/trials/{failed.number}/").json()
+    assert body["state"] == "failed" and "too high" in body["error"] and "RuntimeError" in body["traceback"]
+    html = client_logged_in.get(f"/studies/{failing.pk}/trials/{failed.number}/").content.decode()
+    assert "too high" in html and "RuntimeError" in html
+
+
+def test_a_trial_page_lists_its_intermediate_values(client_logged_in):
+    from studies.runner import StudyRunner
+
+    curve = services.create_study({"name": "curves", "executor": "learning_curve",
+                                   "objective": {"metric": "accuracy", "direction": "maximize"},
+                                   "sampler": {"type": "random", "seed": 3}, "n_trials": 2,
+                                   "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}]})
+    StudyRunner(curve).run()
+    body = client_logged_in.get(f"/api/studies/{curve.pk}/trials/0/").json()
+    assert [step for step, _ in body["intermediate"]] == list(range(10))
+    assert body["intermediate"][-1][1]["accuracy"] == pytest.approx(body["value"])
+    plots = client_logged_in.get(f"/api/studies/{curve.pk}/plots/").json()
+    assert [c["number"] for c in plots["intermediate"]] == [0, 1]
+    assert plots["history"]["x"] == [0.0, 1.0]
