@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: set up, create a login and the demo studies, serve the dashboard on
-# http://127.0.0.1:8000 and run the studies live in background workers. Ctrl-C stops
+# http://127.0.0.1:8000 and run the studies live in background workers (paced). Ctrl-C stops
 # everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,10 +30,7 @@ stop() {
   trap - INT TERM EXIT
   echo
   echo "stopping the demo..."
-  for pid in "${pids[@]}"; do
-    pkill -TERM -P "$pid" 2>/dev/null || true   # a paced worker's current run_study
-    kill "$pid" 2>/dev/null || true
-  done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   exit 0
 }
@@ -43,23 +40,10 @@ trap stop INT TERM EXIT
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && break; sleep 0.1; done
 
-# Each study runs in its own background worker. The analytic ones take milliseconds a
-# trial, so they run a few trials per invocation with a pause: you see them progress.
-run_paced() {
-  local name=$1 batch=$2 pause=$3
-  local out
-  while out=$($py manage.py run_study "$name" --n-trials "$batch"); do
-    echo "$out"
-    [[ "$out" =~ ^study\ [^:]+:\ completed, || "$out" == *"already complete"* ]] && return 0
-    sleep "$pause"
-  done
-  return 1
-}
+# Each study runs in its own background worker, paced (scripts/demo_worker.py) so that
+# you see the trials arrive: the analytic ones would otherwise finish in a second.
 for name in "${names[@]}"; do
-  case "$name" in
-    branin-grid|mixed-random) run_paced "$name" 5 0.2 >>"$logs/demo-workers.log" 2>&1 & ;;
-    *) $py manage.py run_study "$name" >>"$logs/demo-workers.log" 2>&1 & ;;
-  esac
+  $py scripts/demo_worker.py "$name" 0.4 >>"$logs/demo-workers.log" 2>&1 &
   pids+=($!)
 done
 
