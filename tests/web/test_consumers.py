@@ -160,3 +160,31 @@ async def test_events_published_through_redis_reach_the_socket(redis_url, settin
     assert [(m["id"], m["type"]) for m in received] == expected
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+
+
+@database_sync_to_async
+def bulk_events(study, n: int):
+    StudyEvent.objects.bulk_create([StudyEvent(study=study, type="study_progress", data={"completed": i})
+                                    for i in range(n)])
+
+
+async def test_a_client_too_far_behind_gets_a_fresh_snapshot_instead_of_a_flood():
+    from studies.consumers import REPLAY_LIMIT
+
+    cookie = await make_user()
+    study = await make_study("behind")
+    await bulk_events(study, REPLAY_LIMIT + 1)
+    communicator = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
+    first = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert first["type"] == "snapshot" and first["id"] == (await stored(study.pk))[-1][0]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_cursor_from_the_future_gets_a_snapshot():
+    cookie = await make_user()
+    study = await make_study("future")
+    communicator = await connected(f"/ws/studies/{study.pk}/?after=10000000", ORIGIN, cookie)
+    first = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert first["type"] == "snapshot" and first["data"]["name"] == "future"
+    await communicator.disconnect()
