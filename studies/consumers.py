@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from .live_db import live_db
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import dashboard, events
@@ -26,29 +26,29 @@ CLOSE_BAD_CURSOR = 4400
 CLOSE_UNKNOWN_STUDY = 4404
 
 
-@database_sync_to_async
+@live_db
 def study_exists(study_id: int) -> bool:
     return Study.objects.filter(pk=study_id).exists()
 
 
-@database_sync_to_async
+@live_db
 def study_snapshot(study_id: int):
     cursor = dashboard.last_event_id()
     return cursor, dashboard.study_detail(Study.objects.get(pk=study_id), cursor)
 
 
-@database_sync_to_async
+@live_db
 def list_snapshot():
     data = dashboard.study_list()
     return data["last_event_id"], data
 
 
-@database_sync_to_async
+@live_db
 def latest_event_id() -> int:
     return dashboard.last_event_id()
 
 
-@database_sync_to_async
+@live_db
 def stored_events(after: int, study_id: int | None, limit: int):
     types = None if study_id is not None else events.LIST_EVENT_TYPES
     return dashboard.events_after(after, study_id=study_id, limit=limit, types=types)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
+from .live_db import live_db
 from channels.layers import get_channel_layer
 
 from . import events
@@ -25,12 +25,12 @@ POLL_SECONDS = 0.1
 BATCH = 1000
 
 
-@database_sync_to_async
+@live_db
 def _latest() -> int:
     return last_event_id()
 
 
-@database_sync_to_async
+@live_db
 def _after(cursor: int):
     return events_after(cursor, limit=BATCH)
 
