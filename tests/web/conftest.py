@@ -61,6 +61,8 @@ class Daphne:
         self.env = env
         self.process: subprocess.Popen | None = None
         self.port = 0
+        # A file, not a pipe: a pipe nobody reads would fill up and stall the server.
+        self.log = Path(env["SOMATIZE_DATA_DIR"]) / "daphne.log"
 
     @property
     def url(self) -> str:
@@ -69,14 +71,15 @@ class Daphne:
     def start(self, attempts: int = 3) -> "Daphne":
         for _ in range(attempts):
             self.port = free_port()
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                 "somatize_site.asgi:application"],
-                env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            with self.log.open("a") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                     "somatize_site.asgi:application"],
+                    env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
             if self._wait_until_listening(timeout=60):
                 return self
             self.stop()
-        raise AssertionError(f"Daphne did not start: {self.process.stderr.read() if self.process else ''}")
+        raise AssertionError(f"Daphne did not start:\n{self.log.read_text()[-3000:]}")
 
     def _wait_until_listening(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
