@@ -68,9 +68,10 @@ class Daphne:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, attempts: int = 3) -> "Daphne":
+    def start(self, attempts: int = 3, port: int | None = None) -> "Daphne":
+        """Listen on ``port`` (a restart), else on a free port."""
         for _ in range(attempts):
-            self.port = free_port()
+            self.port = port or free_port()
             with self.log.open("a") as log:
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),

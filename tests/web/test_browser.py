@@ -106,3 +106,35 @@ def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres
     page.wait_for_selector("#trial-table th[data-sort='param.x'][data-sorted=asc]")
     xs = [float(x) for x in page.locator("#trial-table tbody tr td:nth-child(5)").all_inner_texts()]
     assert xs and all(x >= 0.5 for x in xs) and xs == sorted(xs)
+
+
+def test_a_page_that_loses_its_server_catches_up_without_a_gap_or_a_duplicate(project, start_daphne, chromium):
+    project.run("create_login", "viewer", "--password", "viewer-password")
+    spec = project.write_spec(quadratic_spec("outage", n_trials=N_TRIALS, executor="sleepy",
+                                             search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]))
+    project.run("create_study", str(spec))
+    daphne = start_daphne(project)
+    page = chromium.new_context().new_page()
+    log_in(page, daphne.url)
+    page.get_by_role("link", name="outage", exact=True).click()
+    page.wait_for_selector("#connection[data-state=live]")
+    cursor = page.evaluate("JSON.parse(document.getElementById('initial-data').textContent).last_event_id")
+
+    project.env["SOMATIZE_TEST_SLEEP"] = "0.3"
+    worker = project.start("run_study", "outage")
+    try:
+        page.wait_for_function("Number(document.querySelector('[data-live=\"trials-done\"]').textContent) >= 2",
+                               timeout=WAIT_MS)
+        daphne.stop()  # the server goes away while the study keeps running
+        page.wait_for_selector("#connection[data-state=offline]")
+        page.wait_for_timeout(1500)
+        daphne.start(port=daphne.port)
+        page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
+                               timeout=WAIT_MS)
+        assert worker.wait(timeout=60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    page.wait_for_selector('[data-live="state"][data-state="completed"]')
+    applied = page.evaluate("window.__somatizeApplied.filter((m) => m.type !== 'snapshot').map((m) => m.id)")
+    assert applied == stored_event_ids(project, "outage", after=cursor)
