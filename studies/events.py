@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 # Arbitrary constant naming the PostgreSQL advisory lock that orders event commits.
 EVENT_LOG_LOCK = 7_140_001
 ALL_STUDIES_GROUP = "studies"
+# What the all-studies socket carries: each study's state, progress and best value.
+LIST_EVENT_TYPES = ("study_started", "study_progress", "study_completed", "study_stopped", "study_queued",
+                    "best_updated")
 
 
 def study_group(study_id: int) -> str:
@@ -65,6 +68,7 @@ def publish(event: StudyEvent) -> None:
     message = {"type": "study.event", "event": as_message(event)}
     try:
         async_to_sync(layer.group_send)(study_group(event.study_id), message)
-        async_to_sync(layer.group_send)(ALL_STUDIES_GROUP, message)
+        if event.type in LIST_EVENT_TYPES:
+            async_to_sync(layer.group_send)(ALL_STUDIES_GROUP, message)
     except Exception:  # the row is stored; clients catch up from it on reconnect
         logger.exception("could not publish event %s", event.id)

@@ -1,0 +1,104 @@
+"""Latency from a trial's commit to the browser's DOM update, p50 and p95.
+
+    .venv/bin/python bench/latency.py [--trials 150] [--sleep 0.05] [--modes embedded,redis]
+
+For each mode it starts Daphne (a fresh SQLite project; with REDIS_URL and a unique
+prefix for "redis"), logs Chromium into the study page, runs ``run_study`` in another
+process, and pairs every event the page applied (the page records ``Date.now()`` right
+after updating the DOM for it) with the event row's ``created_at``, written inside the
+committing transaction. Same machine, same clock; the figure includes the commit itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import Project  # noqa: E402  (the same subprocess helpers as the tests)
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Daphne  # noqa: E402
+
+# Events whose arrival changes what the study page shows.
+DRAWN = {"trial_started", "trial_completed", "trial_pruned", "trial_failed", "best_updated", "study_progress",
+         "study_completed"}
+
+EVENT_TIMES = """
+import json
+from studies.models import StudyEvent
+print(json.dumps({e.id: [e.type, e.created_at.timestamp() * 1000] for e in StudyEvent.objects.all()}))
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) -> list[float]:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"somatize-latency-{mode}-"))
+    project = Project(data_dir, redis_url=os.environ.get("SOMATIZE_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+                      if mode == "redis" else None)
+    project.env["SOMATIZE_REDIS_PREFIX"] = f"somatize-bench-{uuid.uuid4().hex[:8]}"
+    project.env["SOMATIZE_TEST_SLEEP"] = str(sleep)
+    project.run("migrate", "-v0")
+    project.run("create_login", "bench", "--password", "bench-password")
+    spec = project.write_spec({"name": "latency", "executor": "sleepy",
+                               "objective": {"metric": "value", "direction": "minimize"},
+                               "sampler": {"type": "random", "seed": 1}, "n_trials": trials,
+                               "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}]})
+    project.run("create_study", str(spec))
+    daphne = Daphne(project.env).start()
+    try:
+        page = browser.new_context(viewport={"width": 1280, "height": height}).new_page()
+        page.goto(f"{daphne.url}/login/")
+        page.fill("input[name=username]", "bench")
+        page.fill("input[name=password]", "bench-password")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{daphne.url}/")
+        page.goto(f"{daphne.url}/studies/1/")
+        page.wait_for_selector("#connection[data-state=live]")
+        worker = project.start("run_study", "latency")
+        page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
+                               timeout=600_000)
+        worker.wait(timeout=120)
+        page.wait_for_timeout(500)
+        applied = page.evaluate("window.__somatizeApplied || []")
+        page.context.close()
+    finally:
+        daphne.stop()
+    created = json.loads(project.run("shell", "-c", EVENT_TIMES).stdout.strip().splitlines()[-1])
+    return [entry["at"] - created[str(entry["id"])][1] for entry in applied
+            if str(entry["id"]) in created and created[str(entry["id"])][0] in DRAWN]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=150)
+    parser.add_argument("--sleep", type=float, default=0.05, help="seconds each trial takes (paces the events)")
+    parser.add_argument("--modes", default="embedded,redis")
+    parser.add_argument("--viewport-height", type=int, default=720,
+                        help="2400 puts every plot on screen (off-screen plots are not drawn)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        print(f"{args.trials} trials of {args.sleep * 1000:.0f} ms, viewport 1280x{args.viewport_height}; "
+              "latency = DOM updated - event row created")
+        for mode in args.modes.split(","):
+            latencies = measure(mode, browser, args.trials, args.sleep, args.viewport_height)
+            print(f"{mode:>9}: {len(latencies)} events  p50 {statistics.median(latencies):6.1f} ms  "
+                  f"p95 {percentile(latencies, 0.95):6.1f} ms  max {max(latencies):6.1f} ms")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Time the study page and the JSON endpoints at 1,000 / 10,000 / 100,000 trials.
+
+    .venv/bin/python bench/pages.py [--sizes 1000,10000,100000] [--repeat 7] [--database-url URL]
+
+Builds throwaway studies (rows bulk-inserted, as a finished study would leave them) in
+a temporary SQLite database (or the empty database at --database-url), then requests
+each URL in-process through Django's full middleware stack and prints the median and
+worst time and the response size. Not a test: no assertions, numbers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(database_url: str | None) -> None:
+    os.environ["SOMATIZE_DATA_DIR"] = tempfile.mkdtemp(prefix="somatize-bench-")
+    os.environ.pop("REDIS_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "somatize_site.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def build_study(n: int):
+    from studies import services
+    from studies.models import Study, StudyEvent, Trial, TrialValue
+
+    study = services.create_study({
+        "name": f"bench-{n}", "executor": "mixed", "objective": {"metric": "value", "direction": "minimize"},
+        "sampler": {"type": "random", "seed": 1}, "n_trials": n,
+        "search_space": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
+                         {"name": "layers", "type": "int", "low": 1, "high": 8},
+                         {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}]},
+        replace=True)
+    rng = random.Random(n)
+    states = ["completed"] * 8 + ["pruned", "failed"]
+    rows = []
+    for number in range(n):
+        state = rng.choice(states)
+        rows.append(Trial(study=study, number=number, state=state, duration_ms=rng.randint(1, 900),
+                          params={"lr": 10 ** rng.uniform(-5, 0), "layers": rng.randint(1, 8),
+                                  "activation": rng.choice(["relu", "tanh", "sigmoid"])},
+                          value=rng.uniform(0, 100) if state == "completed" else None))
+    Trial.objects.bulk_create(rows, batch_size=5000)
+    ids = Trial.objects.filter(study=study).order_by("-number").values_list("id", flat=True)[:200]
+    TrialValue.objects.bulk_create([TrialValue(trial_id=t, study=study, step=s, metric="value", value=s / 10)
+                                    for t in ids for s in range(20)], batch_size=5000)
+    StudyEvent.objects.bulk_create([StudyEvent(study=study, type="study_progress", data={"completed": i + 1})
+                                    for i in range(n)], batch_size=5000)
+    best = Trial.objects.filter(study=study, state="completed").order_by("value").first()
+    Study.objects.filter(pk=study.pk).update(n_done=n, state="completed", best_value=best.value,
+                                             best_trial_number=best.number)
+    return study
+
+
+def time_url(client, url: str, repeat: int) -> tuple[float, float, int]:
+    timings, size = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        size = len(content)
+    return statistics.median(timings), max(timings), size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
+    args = parser.parse_args()
+    setup_django(args.database_url)
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("bench", password="bench-password"))
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"database: {engine}; median / worst of {args.repeat} requests, in-process (no network)")
+    print(f"{'trials':>8}  {'endpoint':<70} {'median ms':>9} {'worst ms':>9} {'bytes':>9}")
+    for n in (int(s) for s in args.sizes.split(",")):
+        started = time.perf_counter()
+        study = build_study(n)
+        print(f"{n:>8}  (built in {time.perf_counter() - started:.1f}s)")
+        base = f"/api/studies/{study.pk}"
+        urls = [f"/studies/{study.pk}/", "/", f"{base}/", f"{base}/trials/", f"{base}/trials/?sort=-value&page=20",
+                f"{base}/trials/?state=completed&min.lr=0.01&in.activation=relu&sort=param.lr",
+                f"{base}/plots/", f"{base}/events/?after=0", f"{base}/trials/{n // 2}/"]
+        for url in urls:
+            median, worst, size = time_url(client, url, args.repeat)
+            print(f"{n:>8}  {url.replace(str(study.pk), '<id>', 1):<70} {median:9.1f} {worst:9.1f} {size:9d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+// The study page's plots: history with best-so-far, intermediate values, parallel
+// coordinates, parameter importance and slice. The server sends bounded series
+// (/api/studies/<id>/plots/); live events extend them here without another request.
+
+const MAX_POINTS = 6000;   // past this many client-side points, ask the server to downsample again
+const MAX_CURVES = 80;
+
+const layout = (extra) => ({
+  margin: { l: 55, r: 15, t: 10, b: 40 }, height: 300, showlegend: false,
+  paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", ...extra,
+});
+const config = { displaylogo: false, responsive: true };
+const PLOTS = { "plot-history": "drawHistory", "plot-intermediate": "drawIntermediate", "plot-parallel": "drawParallel",
+                "plot-importance": "drawImportance", "plot-slice": "drawSlice" };
+
+export class StudyPlots {
+  constructor(study, onTooLarge) {
+    this.study = study;
+    this.space = Object.fromEntries(study.search_space.map((d) => [d.name, d]));
+    this.onTooLarge = onTooLarge;
+    this.data = null;
+    this.recent = [];
+    this.pending = false;
+    this.sliceSelect = document.getElementById("slice-param");
+    this.sliceSelect?.addEventListener("change", () => { this.stale?.add("plot-slice"); this.draw(false); });
+  }
+
+  better(a, b) { return this.study.direction === "minimize" ? a < b : a > b; }
+
+  // Live events are kept briefly: a reload's data was read at its last_event_id, and the
+  // events after that id are applied on top, so nothing falls between the two.
+  apply(message) {
+    this.recent.push(message);
+    if (this.recent.length > 5000) this.recent.splice(0, this.recent.length - 2500);
+    if (!this.data) return;
+    if (message.type === "trial_metric") this.metric(message.data); else this.completed(message.data);
+  }
+
+  load(data) {
+    const h = data.history;
+    this.data = {
+      history: { x: [...h.x], y: [...h.y], bucket: h.bucket },
+      seen: new Set(h.bucket === 1 ? h.x : []),
+      sampled: new Set(data.sample.numbers),
+      sample: { numbers: [...data.sample.numbers], values: [...data.sample.values], params: structuredClone(data.sample.params) },
+      curves: new Map(data.intermediate.map((c) => [c.number, { ...c }])),
+      importance: data.importance,
+    };
+    const later = this.recent.filter((m) => m.id > data.last_event_id);
+    this.recent = later;
+    for (const message of later) {
+      if (message.type === "trial_metric") this.metric(message.data); else this.completed(message.data);
+    }
+    this.draw();
+  }
+
+  // --- live events -------------------------------------------------------------
+  completed(trial) {
+    if (!this.data) return;
+    this.curveState(trial.number, trial.state);
+    if (trial.state !== "completed" || trial.value === null || this.data.seen.has(trial.number)) return;
+    const { history, sample } = this.data;
+    this.data.seen.add(trial.number);
+    history.x.push(trial.number);
+    history.y.push(trial.value);
+    if (!this.data.sampled.has(trial.number)) {
+      this.data.sampled.add(trial.number);
+      sample.numbers.push(trial.number);
+      sample.values.push(trial.value);
+      for (const name of Object.keys(sample.params)) sample.params[name].push(trial.params?.[name] ?? null);
+    }
+    if (history.x.length > MAX_POINTS || sample.numbers.length > MAX_POINTS) this.onTooLarge();
+    this.schedule();
+  }
+
+  metric(event) {
+    if (!this.data) return;
+    const value = event.metrics?.[this.study.metric];
+    if (value === undefined) return;
+    let curve = this.data.curves.get(event.number);
+    if (!curve) {
+      curve = { number: event.number, state: "running", steps: [], values: [] };
+      this.data.curves.set(event.number, curve);
+      if (this.data.curves.size > MAX_CURVES) this.data.curves.delete(Math.min(...this.data.curves.keys()));
+    }
+    const at = curve.steps.indexOf(event.step);
+    if (at >= 0) curve.values[at] = value; else { curve.steps.push(event.step); curve.values.push(value); }
+    this.schedule();
+  }
+
+  curveState(number, state) {
+    const curve = this.data?.curves.get(number);
+    if (curve) { curve.state = state; this.schedule(); }
+  }
+
+  importance(values) { if (this.data) { this.data.importance = values; this.schedule(); } }
+
+  // --- drawing -----------------------------------------------------------------
+  schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    setTimeout(() => { this.pending = false; this.draw(); }, 250);
+  }
+
+  // Only plots on screen are drawn; one scrolled into view is drawn then. Parallel
+  // coordinates (WebGL) cost a long first render without a GPU, so they wait to be seen.
+  observe() {
+    this.visible = new Set();
+    this.stale = new Set(Object.keys(PLOTS));
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        if (entry.isIntersecting) this.visible.add(entry.target.id); else this.visible.delete(entry.target.id);
+      }
+      this.draw(false);
+    });
+    for (const id of Object.keys(PLOTS)) { const el = document.getElementById(id); if (el) observer.observe(el); }
+  }
+
+  draw(changed = true) {
+    if (!this.visible) this.observe();
+    if (changed) for (const id of Object.keys(PLOTS)) this.stale.add(id);
+    if (!this.data || !window.Plotly) return;
+    for (const id of [...this.stale]) {
+      if (!this.visible.has(id)) continue;
+      this.stale.delete(id);
+      this[PLOTS[id]]();
+    }
+  }
+
+  canvas(id) { return document.querySelector(`#${id} .canvas`); }
+
+  // Best so far by trial number, recomputed from the points: workers finish out of
+  // order, so a lower-numbered trial can still lower the line behind the newest ones.
+  bestLine() {
+    const { history } = this.data;
+    const order = history.x.map((_, i) => i).sort((a, b) => history.x[a] - history.x[b]);
+    const xs = [], ys = [];
+    for (const i of order) {
+      if (!ys.length || this.better(history.y[i], ys.at(-1))) { xs.push(history.x[i]); ys.push(history.y[i]); }
+    }
+    if (xs.length) { xs.push(history.x[order.at(-1)]); ys.push(ys.at(-1)); }
+    return [xs, ys];
+  }
+
+  drawHistory() {
+    const { history } = this.data;
+    const [bestX, bestY] = this.bestLine();
+    const label = history.bucket > 1 ? `trial (buckets of ${history.bucket})` : "trial";
+    Plotly.react(this.canvas("plot-history"), [
+      { x: history.x, y: history.y, type: "scatter", mode: "markers", name: this.study.metric,
+        marker: { size: 5, color: "#4c78a8", opacity: 0.6 } },
+      { x: bestX, y: bestY, type: "scatter", mode: "lines", name: "best so far", line: { shape: "hv", color: "#e45756", width: 2 } },
+    ], layout({ xaxis: { title: { text: label } }, yaxis: { title: { text: this.study.metric } } }), config);
+  }
+
+  drawIntermediate() {
+    const traces = [];
+    for (const curve of [...this.data.curves.values()].sort((a, b) => a.number - b.number)) {
+      const pruned = curve.state === "pruned";
+      traces.push({ x: curve.steps, y: curve.values, type: "scatter", mode: "lines", name: `#${curve.number}`,
+        line: { width: 1, color: pruned ? "rgba(228,87,86,0.6)" : "rgba(76,120,168,0.6)" } });
+      if (pruned && curve.steps.length) {
+        traces.push({ x: [curve.steps.at(-1)], y: [curve.values.at(-1)], type: "scatter", mode: "markers",
+          name: `#${curve.number} pruned`, marker: { symbol: "x", size: 8, color: "#e45756" } });
+      }
+    }
+    Plotly.react(this.canvas("plot-intermediate"), traces,
+      layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: this.study.metric } } }), config);
+  }
+
+  axis(name, values) {
+    const dim = this.space[name];
+    if (dim?.type === "categorical") {
+      const labels = dim.choices.map(String);
+      return { label: name, values: values.map((v) => (v === null ? -1 : labels.indexOf(String(v)))),
+               tickvals: labels.map((_, i) => i), ticktext: labels, range: [-1, labels.length - 1] };
+    }
+    if (dim?.scale === "log") {
+      return { label: `log10 ${name}`, values: values.map((v) => (v === null ? null : Math.log10(v))) };
+    }
+    return { label: name, values };
+  }
+
+  drawParallel() {
+    const { sample } = this.data;
+    if (!sample.numbers.length) {
+      // No trial yet: draw one invisible line anyway. Without a GPU the first WebGL draw
+      // of lines blocks the page for about a second; better now than mid-study.
+      const names = Object.keys(sample.params);
+      Plotly.react(this.canvas("plot-parallel"), [{ type: "parcoords",
+        dimensions: [...names, this.study.metric].map((label) => ({ label, values: [0], range: [0, 1] })),
+        line: { color: [0], colorscale: [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]] } }],
+        layout({ margin: { l: 60, r: 60, t: 30, b: 20 } }), config);
+      return;
+    }
+    const dimensions = Object.keys(sample.params).map((name) => this.axis(name, sample.params[name]));
+    dimensions.push({ label: this.study.metric, values: sample.values });
+    Plotly.react(this.canvas("plot-parallel"), [{ type: "parcoords", dimensions,
+      line: { color: sample.values, colorscale: "Viridis", reversescale: this.study.direction === "maximize", showscale: true } }],
+      layout({ margin: { l: 60, r: 60, t: 30, b: 20 } }), config);
+  }
+
+  drawImportance() {
+    const entries = Object.entries(this.data.importance).sort((a, b) => a[1] - b[1]);
+    Plotly.react(this.canvas("plot-importance"), [{ type: "bar", orientation: "h",
+      x: entries.map((e) => e[1]), y: entries.map((e) => e[0]), marker: { color: "#54a24b" } }],
+      layout({ xaxis: { title: { text: "share of explained variance" }, range: [0, 1] }, margin: { l: 100, r: 15, t: 10, b: 40 } }), config);
+  }
+
+  drawSlice() {
+    const name = this.sliceSelect?.value;
+    if (!name) return;
+    const { sample } = this.data;
+    const dim = this.space[name] || {};
+    Plotly.react(this.canvas("plot-slice"), [{ type: "scatter", mode: "markers", x: sample.params[name] || [],
+      y: sample.values, marker: { size: 5, color: sample.numbers, colorscale: "Blues", showscale: true,
+      colorbar: { title: { text: "trial" } } } }],
+      layout({ xaxis: { title: { text: name }, type: dim.scale === "log" ? "log" : (dim.type === "categorical" ? "category" : "linear") },
+               yaxis: { title: { text: this.study.metric } } }), config);
+  }
+}

@@ -1,0 +1,167 @@
+"""Websockets: authenticate, join a group, replay from a cursor, forward events.
+
+``/ws/studies/<id>/`` carries one study's events; ``/ws/studies/`` every study's state
+and progress. On connect a client gets a ``snapshot`` frame (no ``?after``) or the
+stored events after its cursor (``?after=N``), then live events only. Live messages
+from the channel layer are doorbells: the consumer reads the log from its own cursor,
+so frames go out in id order, never twice, and none is skipped even when publishes
+from several worker processes reach Redis out of order.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from .live_db import live_db
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import dashboard, events
+from .models import Study
+from .relay import relay
+
+# More missed events than this and the client is sent a fresh snapshot instead.
+REPLAY_LIMIT = 5000
+CATCH_UP_BATCH = 1000
+CLOSE_BAD_CURSOR = 4400
+CLOSE_UNKNOWN_STUDY = 4404
+
+
+@live_db
+def study_exists(study_id: int) -> bool:
+    return Study.objects.filter(pk=study_id).exists()
+
+
+@live_db
+def study_snapshot(study_id: int):
+    cursor = dashboard.last_event_id()
+    return cursor, dashboard.study_detail(Study.objects.get(pk=study_id), cursor)
+
+
+@live_db
+def list_snapshot():
+    data = dashboard.study_list()
+    return data["last_event_id"], data
+
+
+@live_db
+def latest_event_id() -> int:
+    return dashboard.last_event_id()
+
+
+@live_db
+def stored_events(after: int, study_id: int | None, limit: int):
+    types = None if study_id is not None else events.LIST_EVENT_TYPES
+    return dashboard.events_after(after, study_id=study_id, limit=limit, types=types)
+
+
+def cursor_from(query_string: bytes) -> int | None:
+    """``?after=N``: None when absent; ValueError when not a non-negative integer."""
+    values = parse_qs(query_string.decode("latin-1")).get("after")
+    if not values:
+        return None
+    after = int(values[-1])
+    if after < 0:
+        raise ValueError(after)
+    return after
+
+
+class EventStreamConsumer(AsyncJsonWebsocketConsumer):
+    """Shared protocol; subclasses name the group, the snapshot and the study filter."""
+
+    study_id: int | None = None
+    cursor = 0
+    subscribed = False
+
+    def group(self) -> str:
+        raise NotImplementedError
+
+    async def snapshot(self):
+        raise NotImplementedError
+
+    async def connect(self):
+        if not self.scope["user"].is_authenticated:
+            await self.close()
+            return
+        try:
+            after = cursor_from(self.scope["query_string"])
+        except ValueError:
+            await self.close(code=CLOSE_BAD_CURSOR)
+            return
+        if not await self.allowed():
+            await self.close(code=CLOSE_UNKNOWN_STUDY)
+            return
+        # Join first, read the log second: an event committed in between is both
+        # replayed and rung, and the cursor drops the second copy.
+        await self.channel_layer.group_add(self.group(), self.channel_name)
+        await relay.subscribe()
+        self.subscribed = True
+        await self.accept()
+        if after is None or not await self.replay(after):
+            await self.send_snapshot()
+
+    async def allowed(self) -> bool:
+        return True
+
+    async def disconnect(self, code):
+        if self.subscribed:
+            self.subscribed = False
+            relay.unsubscribe()
+            await self.channel_layer.group_discard(self.group(), self.channel_name)
+
+    async def send_snapshot(self) -> None:
+        cursor, data = await self.snapshot()
+        self.cursor = cursor
+        await self.send_json({"id": cursor, "type": "snapshot", "study": self.study_id, "data": data})
+
+    async def replay(self, after: int) -> bool:
+        """Send the stored events after ``after``; False when a snapshot serves better."""
+        if after > await latest_event_id():
+            return False  # a cursor from another database (or a reset one)
+        missed = await stored_events(after, self.study_id, REPLAY_LIMIT + 1)
+        if len(missed) > REPLAY_LIMIT:
+            return False
+        self.cursor = after
+        await self.forward(missed)
+        return True
+
+    async def forward(self, messages) -> None:
+        for message in messages:
+            if message["id"] > self.cursor:
+                self.cursor = message["id"]
+                await self.send_json(message)
+
+    async def study_event(self, message):
+        """Channel-layer message ``study.event``: read and send what follows our cursor."""
+        if message["event"]["id"] <= self.cursor:
+            return
+        while True:
+            batch = await stored_events(self.cursor, self.study_id, CATCH_UP_BATCH)
+            await self.forward(batch)
+            if len(batch) < CATCH_UP_BATCH:
+                return
+
+    async def receive_json(self, content, **kwargs):
+        """Clients only listen; anything they send is ignored."""
+
+
+class StudyListConsumer(EventStreamConsumer):
+    def group(self) -> str:
+        return events.ALL_STUDIES_GROUP
+
+    async def snapshot(self):
+        return await list_snapshot()
+
+
+class StudyConsumer(EventStreamConsumer):
+    async def connect(self):
+        self.study_id = int(self.scope["url_route"]["kwargs"]["study_id"])
+        await super().connect()
+
+    def group(self) -> str:
+        return events.study_group(self.study_id)
+
+    async def allowed(self) -> bool:
+        return await study_exists(self.study_id)
+
+    async def snapshot(self):
+        return await study_snapshot(self.study_id)

@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from studies.accounts import ensure_login
+
+
+class Command(BaseCommand):
+    help = "Create a dashboard login (or reset its password) and print it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--password", help="the password to set (default: a new random one)")
+
+    def handle(self, *args, **options):
+        if options["password"] is not None and len(options["password"]) < 8:
+            raise CommandError("--password must be at least 8 characters")
+        password, created = ensure_login(options["username"], options["password"])
+        action = "created" if created else "password reset for"
+        self.stdout.write(f"{action} login {options['username']} with password {password}")

@@ -1,0 +1,109 @@
+"""The embedded deployment's event relay: new event rows -> the in-process channel layer.
+
+Without Redis, a ``run_study`` process cannot reach the web process's channel layer,
+so the web process reads the event log instead: one task polls ``StudyEvent.id > last``
+every POLL_SECONDS while any websocket is connected, and rings each affected study's
+group (and the list group) once per batch. ``events.lock_log()`` makes ids visible in
+id order, so polling by id never skips a late commit. The consumers read the events
+themselves from their own cursor, so a doorbell that arrives late or twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .live_db import live_db
+from channels.layers import get_channel_layer
+
+from . import events
+from .dashboard import events_after, last_event_id
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+BATCH = 1000
+
+
+@live_db
+def _latest() -> int:
+    return last_event_id()
+
+
+@live_db
+def _after(cursor: int):
+    return events_after(cursor, limit=BATCH)
+
+
+class EventRelay:
+    """Started lazily by the first consumer, stopped when the last one leaves."""
+
+    def __init__(self):
+        self.subscribers = 0
+        self.task: asyncio.Task | None = None
+        self.ready: asyncio.Event | None = None
+
+    def needed(self) -> bool:
+        return not events.publishes_across_processes()
+
+    async def subscribe(self) -> None:
+        if not self.needed():
+            return
+        self.subscribers += 1
+        running = self.task is not None and not self.task.done()
+        if running and self.task.get_loop() is not asyncio.get_running_loop():
+            running = False  # a new event loop (tests): the old task cannot run here
+            self.subscribers = 1
+        if not running:  # created before any await, so concurrent connects start one task
+            self.ready = asyncio.Event()
+            self.task = asyncio.create_task(self._run(self.ready), name="somatize-event-relay")
+        # The relay's starting cursor must precede the caller's own read of the log, or
+        # an event committed in between would be neither replayed nor rung.
+        await self.ready.wait()
+
+    def unsubscribe(self) -> None:
+        if not self.needed():
+            return
+        self.subscribers = max(0, self.subscribers - 1)
+        if self.subscribers == 0 and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _run(self, ready: asyncio.Event) -> None:
+        layer = get_channel_layer()
+        while True:
+            try:
+                cursor = await _latest()
+                break
+            except Exception:  # the database is not reachable yet: connects wait for it
+                logger.exception("event relay could not read the latest event id")
+                await asyncio.sleep(1.0)
+        ready.set()
+        while True:
+            try:
+                batch = await _after(cursor)
+            except Exception:  # the database was busy or restarting: try again shortly
+                logger.exception("event relay could not read the log after id %s", cursor)
+                await asyncio.sleep(1.0)
+                continue
+            if not batch:
+                await asyncio.sleep(POLL_SECONDS)
+                continue
+            cursor = batch[-1]["id"]
+            await self._ring(layer, batch)
+
+    @staticmethod
+    async def _ring(layer, batch) -> None:
+        latest_by_study = {}
+        latest_for_list = None
+        for message in batch:
+            latest_by_study[message["study"]] = message
+            if message["type"] in events.LIST_EVENT_TYPES:
+                latest_for_list = message
+        for study_id, message in latest_by_study.items():
+            await layer.group_send(events.study_group(study_id), {"type": "study.event", "event": message})
+        if latest_for_list is not None:
+            await layer.group_send(events.ALL_STUDIES_GROUP, {"type": "study.event", "event": latest_for_list})
+
+
+relay = EventRelay()

@@ -1,0 +1,120 @@
+"""JSON shapes of the dashboard, declared once and shared by views, consumers and tests.
+
+Every websocket frame is an ``EventMessage``; ``snapshot`` frames carry a
+``StudyDetail`` (study socket) or ``StudyList`` (list socket) as their data, and their
+``id`` is the event cursor the snapshot was read at.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class EventMessage(TypedDict):
+    id: int
+    type: str
+    study: int | None
+    data: dict[str, Any]
+
+
+class StudySummary(TypedDict):
+    id: int
+    name: str
+    description: str
+    executor: str
+    metric: str
+    direction: str
+    sampler: str
+    state: str
+    n_done: int
+    n_trials: int
+    progress: float  # percent of the budget in a terminal state, 0..100
+    best_value: float | None
+    best_trial: int | None
+    started_at: str | None
+    finished_at: str | None
+    url: str
+
+
+class StudyList(TypedDict):
+    studies: list[StudySummary]
+    last_event_id: int
+
+
+class StudyDetail(StudySummary):
+    best_params: dict[str, Any] | None
+    counts: dict[str, int]  # trial state -> number of trials
+    search_space: list[dict[str, Any]]
+    rate: float | None      # trials per second since the study (re)started
+    eta_seconds: float | None
+    last_event_id: int
+
+
+class TrialRow(TypedDict):
+    number: int
+    state: str
+    params: dict[str, Any]
+    value: float | None
+    duration_ms: int | None
+    pruned_step: int | None
+    error: str
+    url: str
+
+
+class TrialPage(TypedDict):
+    count: int
+    page: int
+    pages: int
+    page_size: int
+    sort: str
+    results: list[TrialRow]
+    last_event_id: int
+
+
+class TrialDetail(TrialRow):
+    metrics: dict[str, float]
+    traceback: str
+    started_at: str | None
+    finished_at: str | None
+    worker_id: str
+    retries: int
+    intermediate: list[list[Any]]  # [[step, {metric: value}], ...]
+
+
+class HistorySeries(TypedDict):
+    x: list[float]          # trial numbers (bucket centres when bucket > 1)
+    y: list[float]
+    best_x: list[float]
+    best_y: list[float]
+    bucket: int             # trial numbers per point pair; 1 means every trial
+    n_completed: int
+
+
+class CurveSeries(TypedDict):
+    number: int
+    state: str
+    steps: list[int]
+    values: list[float]
+
+
+class SampleSeries(TypedDict):
+    numbers: list[int]
+    values: list[float]
+    params: dict[str, list[Any]]  # parameter -> value per sampled trial (None when inactive)
+    n_completed: int
+
+
+class PlotData(TypedDict):
+    metric: str
+    direction: str
+    history: HistorySeries
+    intermediate: list[CurveSeries]
+    sample: SampleSeries
+    importance: dict[str, float]
+    last_event_id: int
+
+
+class EventPage(TypedDict):
+    events: list[EventMessage]
+    last_event_id: int
+    more: bool

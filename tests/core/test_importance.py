@@ -1,0 +1,48 @@
+import numpy as np
+
+from studies.core.importance import explained_variance, param_importance
+from studies.core.space import parse_space
+
+SPACE = parse_space([
+    {"name": "lr", "type": "float", "low": 1e-4, "high": 1.0, "scale": "log"},
+    {"name": "noise", "type": "float", "low": 0, "high": 1},
+    {"name": "kind", "type": "categorical", "choices": ["a", "b"]},
+])
+
+
+def trials(n, objective, seed=0):
+    rng = np.random.default_rng(seed)
+    params = [{"lr": float(10 ** rng.uniform(-4, 0)), "noise": float(rng.uniform()), "kind": str(rng.choice(["a", "b"]))}
+              for _ in range(n)]
+    return params, [objective(p, rng) for p in params]
+
+
+def test_the_parameter_that_drives_the_objective_ranks_first():
+    params, values = trials(600, lambda p, rng: np.log10(p["lr"]) ** 2 + 0.05 * rng.normal())
+    importance = param_importance(SPACE, params, values)
+    assert max(importance, key=importance.get) == "lr"
+    assert importance["lr"] > 0.8
+    assert abs(sum(importance.values()) - 1.0) < 1e-9
+
+
+def test_a_categorical_parameter_is_measured_by_its_choices():
+    params, values = trials(400, lambda p, rng: (5.0 if p["kind"] == "b" else 0.0) + 0.1 * rng.normal())
+    importance = param_importance(SPACE, params, values)
+    assert max(importance, key=importance.get) == "kind"
+
+
+def test_a_flat_objective_gives_no_parameter_any_importance():
+    params, values = trials(50, lambda p, rng: 1.0)
+    assert param_importance(SPACE, params, values) == {"lr": 0.0, "noise": 0.0, "kind": 0.0}
+
+
+def test_inactive_and_non_finite_entries_do_not_break_the_estimate():
+    params = [{"lr": 0.01, "kind": "a"}, {"lr": 0.5, "noise": 0.3, "kind": "b"}, {"lr": 0.2, "kind": "b"}]
+    importance = param_importance(SPACE, params, [1.0, float("nan"), 3.0])
+    assert all(0.0 <= v <= 1.0 for v in importance.values())
+
+
+def test_explained_variance_is_one_when_bins_separate_the_values_exactly():
+    codes = np.array([0, 0, 1, 1])
+    assert explained_variance(codes, np.array([1.0, 1.0, 3.0, 3.0])) == 1.0
+    assert explained_variance(np.array([0, 1, 0, 1]), np.array([1.0, 1.0, 3.0, 3.0])) == 0.0

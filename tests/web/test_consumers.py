@@ -1,0 +1,190 @@
+"""Websockets against the real ASGI app: auth, origin, order, resume, the list socket."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from somatize_site.asgi import application
+from studies import services
+from studies.models import StudyEvent
+from studies.runner import StudyRunner
+from tests.web.conftest import ORIGIN, quadratic_spec, redis_prefix, session_cookie_for
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+TIMEOUT = 10
+
+
+@database_sync_to_async
+def make_user():
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("grace", password="x" * 12)
+    return session_cookie_for(user)
+
+
+@database_sync_to_async
+def make_study(name: str, n_trials: int = 6):
+    return services.create_study(quadratic_spec(name, n_trials=n_trials))
+
+
+@database_sync_to_async
+def run_trials(study, n: int):
+    StudyRunner(services.get_study(study.name), max_trials=n).run()
+
+
+@database_sync_to_async
+def stored(study_id=None, after=0, types=None):
+    rows = StudyEvent.objects.filter(id__gt=after).order_by("id")
+    if study_id is not None:
+        rows = rows.filter(study_id=study_id)
+    if types is not None:
+        rows = rows.filter(type__in=types)
+    return [(e.id, e.type) for e in rows]
+
+
+async def connected(path: str, *headers) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    ok, code = await communicator.connect(timeout=TIMEOUT)
+    assert ok, f"connection to {path} refused ({code})"
+    return communicator
+
+
+async def receive(communicator, count: int) -> list[dict]:
+    return [await communicator.receive_json_from(timeout=TIMEOUT) for _ in range(count)]
+
+
+async def test_anonymous_users_are_refused():
+    study = await make_study("anon")
+    for path in ("/ws/studies/", f"/ws/studies/{study.pk}/"):
+        communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+        ok, _ = await communicator.connect(timeout=TIMEOUT)
+        assert not ok
+        await communicator.disconnect()
+
+
+async def test_a_foreign_origin_is_refused_even_with_a_session():
+    cookie = await make_user()
+    communicator = WebsocketCommunicator(application, "/ws/studies/", headers=[(b"origin", b"http://evil.example"), cookie])
+    ok, _ = await communicator.connect(timeout=TIMEOUT)
+    assert not ok
+    await communicator.disconnect()
+
+
+async def test_an_unknown_study_is_refused():
+    cookie = await make_user()
+    communicator = WebsocketCommunicator(application, "/ws/studies/999999/", headers=[ORIGIN, cookie])
+    ok, code = await communicator.connect(timeout=TIMEOUT)
+    assert not ok and code == 4404
+    await communicator.disconnect()
+
+
+async def test_it_forwards_a_running_studys_events_in_order():
+    cookie = await make_user()
+    study = await make_study("ordered", n_trials=4)
+    communicator = await connected(f"/ws/studies/{study.pk}/", ORIGIN, cookie)
+    snapshot = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert snapshot["type"] == "snapshot" and snapshot["data"]["n_trials"] == 4
+
+    await run_trials(study, 4)  # another thread, like a worker: reaches us through the relay
+    expected = await stored(study.pk, after=snapshot["id"])
+    received = await receive(communicator, len(expected))
+    assert [(m["id"], m["type"]) for m in received] == expected
+    assert received[-1]["type"] == "study_completed"
+    assert all(m["study"] == study.pk and isinstance(m["data"], dict) for m in received)
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+async def test_resuming_after_an_id_sends_exactly_the_missed_events_then_live_ones_once():
+    cookie = await make_user()
+    study = await make_study("resume", n_trials=6)
+    await run_trials(study, 2)
+    history = await stored(study.pk)
+    resume_from = history[len(history) // 2][0]
+
+    communicator = await connected(f"/ws/studies/{study.pk}/?after={resume_from}", ORIGIN, cookie)
+    missed = await stored(study.pk, after=resume_from)
+    replayed = await receive(communicator, len(missed))
+    assert [(m["id"], m["type"]) for m in replayed] == missed
+    assert await communicator.receive_nothing(timeout=0.5)
+
+    await run_trials(study, 4)
+    live_expected = await stored(study.pk, after=missed[-1][0])
+    live = await receive(communicator, len(live_expected))
+    assert [(m["id"], m["type"]) for m in live] == live_expected
+    assert await communicator.receive_nothing(timeout=0.5)  # no duplicates trail behind
+    await communicator.disconnect()
+
+
+async def test_the_list_socket_receives_the_progress_of_every_study():
+    cookie = await make_user()
+    first, second = await make_study("first", n_trials=2), await make_study("second", n_trials=3)
+    communicator = await connected("/ws/studies/", ORIGIN, cookie)
+    snapshot = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert snapshot["type"] == "snapshot"
+    assert {s["name"] for s in snapshot["data"]["studies"]} == {"first", "second"}
+
+    await run_trials(first, 2)
+    await run_trials(second, 3)
+    list_types = ["study_started", "study_progress", "study_completed", "study_stopped", "study_queued", "best_updated"]
+    expected = await stored(after=snapshot["id"], types=list_types)
+    received = await receive(communicator, len(expected))
+    assert [(m["id"], m["type"]) for m in received] == expected
+    progress = [(m["study"], m["data"]["completed"]) for m in received if m["type"] == "study_progress"]
+    assert progress == [(first.pk, 1), (first.pk, 2), (second.pk, 1), (second.pk, 2), (second.pk, 3)]
+    assert not any(m["type"].startswith("trial_") for m in received)
+    await communicator.disconnect()
+
+
+async def test_a_cursor_that_is_not_a_number_is_refused():
+    cookie = await make_user()
+    communicator = WebsocketCommunicator(application, "/ws/studies/?after=abc", headers=[ORIGIN, cookie])
+    ok, code = await communicator.connect(timeout=TIMEOUT)
+    assert not ok and code == 4400
+    await communicator.disconnect()
+
+
+@pytest.mark.redis
+async def test_events_published_through_redis_reach_the_socket(redis_url, settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [redis_url], "prefix": redis_prefix()}}}
+    cookie = await make_user()
+    study = await make_study("via-redis", n_trials=3)
+    communicator = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
+    await run_trials(study, 3)
+    expected = await stored(study.pk)
+    received = await receive(communicator, len(expected))
+    assert [(m["id"], m["type"]) for m in received] == expected
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+@database_sync_to_async
+def bulk_events(study, n: int):
+    StudyEvent.objects.bulk_create([StudyEvent(study=study, type="study_progress", data={"completed": i})
+                                    for i in range(n)])
+
+
+async def test_a_client_too_far_behind_gets_a_fresh_snapshot_instead_of_a_flood():
+    from studies.consumers import REPLAY_LIMIT
+
+    cookie = await make_user()
+    study = await make_study("behind")
+    await bulk_events(study, REPLAY_LIMIT + 1)
+    communicator = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
+    first = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert first["type"] == "snapshot" and first["id"] == (await stored(study.pk))[-1][0]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_cursor_from_the_future_gets_a_snapshot():
+    cookie = await make_user()
+    study = await make_study("future")
+    communicator = await connected(f"/ws/studies/{study.pk}/?after=10000000", ORIGIN, cookie)
+    first = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert first["type"] == "snapshot" and first["data"]["name"] == "future"
+    await communicator.disconnect()
