@@ -1,17 +1,26 @@
 """The event log: append a row, then publish it once its transaction commits.
 
 Events are rows first (monotonic ids), so a client that reconnects asks for "events
-after id N" and loses nothing. Writers call ``lock_log()`` at the start of any
-transaction that appends events: it serialises those transactions, so ids become
-visible in id order and a reader polling "id > N" can never skip a late commit.
+after id N" and loses nothing. Writers open their transaction with ``writing()`` (or
+call ``lock_log()`` first thing inside one): event-appending transactions are
+serialised, so ids become visible in id order and a reader polling "id > N" can never
+skip a late commit.
+
+When events cross processes (Redis), ``writing()`` holds the lock past the commit
+until the transaction's events are published, so every subscriber, fed by workers on
+any machine, receives them in id order with none missing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import logging
-from typing import Any
+import os
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -35,11 +44,59 @@ def lock_log() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK])
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """A transaction that appends events: serialised with all others, published in id order."""
+    if not publishes_across_processes() or connection.in_atomic_block or _in_memory_sqlite():
+        # Nested in an outer transaction, publishes wait for its commit: the lock
+        # cannot be held that long safely, so order is then only best-effort.
+        with transaction.atomic():
+            lock_log()
+            yield
+        return
+    with _held_through_publish():
+        # on_commit callbacks (the publishes) run as this outermost block exits,
+        # still inside the lock.
+        with transaction.atomic():
+            yield
+
+
+@contextmanager
+def _held_through_publish() -> Iterator[None]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [EVENT_LOG_LOCK])
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [EVENT_LOG_LOCK])
+    else:
+        # SQLite: writers share one machine; a lock file next to the database orders them.
+        path = f"{connection.settings_dict['NAME']}.events.lock"
+        with open(path, "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def append(study_id: int, type: str, data: dict[str, Any]) -> StudyEvent:
     """Store an event in the current transaction; publish it after commit."""
     event = StudyEvent.objects.create(study_id=study_id, type=type, data=data)
     transaction.on_commit(lambda: publish(event))
     return event
+
+
+def append_many(study_id: int, items: list[tuple[str, dict[str, Any]]]) -> list[StudyEvent]:
+    """Store several events of one study in one INSERT, in order; publish them after commit."""
+    rows = StudyEvent.objects.bulk_create([StudyEvent(study_id=study_id, type=t, data=d) for t, d in items])
+    if any(row.id is None for row in rows):  # a database that cannot return ids: reload them
+        rows = list(StudyEvent.objects.filter(study_id=study_id).order_by("-id")[:len(rows)])[::-1]
+    for row in rows:
+        transaction.on_commit(lambda row=row: publish(row))
+    return rows
 
 
 def as_message(event: StudyEvent) -> dict[str, Any]:
@@ -63,8 +120,35 @@ def publish(event: StudyEvent) -> None:
 
     layer = get_channel_layer()
     message = {"type": "study.event", "event": as_message(event)}
+
+    async def send() -> None:
+        await layer.group_send(study_group(event.study_id), message)
+        await layer.group_send(ALL_STUDIES_GROUP, message)
+
     try:
-        async_to_sync(layer.group_send)(study_group(event.study_id), message)
-        async_to_sync(layer.group_send)(ALL_STUDIES_GROUP, message)
+        _run(send())
     except Exception:  # the row is stored; clients catch up from it on reconnect
         logger.exception("could not publish event %s", event.id)
+
+
+def _in_memory_sqlite() -> bool:
+    name = str(connection.settings_dict.get("NAME", ""))
+    return connection.vendor == "sqlite" and (name == ":memory:" or "mode=memory" in name)
+
+
+_loops = threading.local()
+
+
+def _run(coroutine) -> None:
+    """Run a coroutine to completion from sync code.
+
+    A worker publishes a few events per trial; ``async_to_sync`` would start a fresh
+    event loop and Redis connection for each (~4 ms), so each thread keeps one loop
+    (and channels-redis its connection pool) for its life, ~0.2 ms a publish. A forked
+    process starts its own loop rather than share its parent's sockets.
+    """
+    loop = getattr(_loops, "loop", None)
+    if loop is None or getattr(_loops, "pid", None) != os.getpid():
+        loop = _loops.loop = asyncio.new_event_loop()
+        _loops.pid = os.getpid()
+    loop.run_until_complete(coroutine)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 
 from . import events
@@ -85,15 +85,18 @@ def progress_data(study: Study) -> dict[str, Any]:
             "best_trial": study.best_trial_number, "state": study.state}
 
 
-def start_study(study: Study) -> bool:
-    """Move a study to ``running``; emits study_started. False if it was already running/complete."""
-    with transaction.atomic():
-        events.lock_log()
+def start_study(study: Study, from_states: list[str] | None = None) -> bool:
+    """Move a study to ``running``; emits study_started. False if it was already running/complete.
+
+    ``from_states`` narrows which states may move (``run_worker`` takes only queued ones).
+    """
+    with events.writing():
         now = timezone.now()
-        moved = (Study.objects.filter(pk=study.pk)
-                 .exclude(state__in=[StudyState.RUNNING, StudyState.COMPLETED])
-                 .update(state=StudyState.RUNNING, started_at=F("started_at") if study.started_at else now,
-                         finished_at=None, updated_at=now))
+        rows = Study.objects.filter(pk=study.pk).exclude(state__in=[StudyState.RUNNING, StudyState.COMPLETED])
+        if from_states is not None:
+            rows = rows.filter(state__in=from_states)
+        moved = rows.update(state=StudyState.RUNNING, started_at=F("started_at") if study.started_at else now,
+                            finished_at=None, updated_at=now)
         if moved:
             study.refresh_from_db()
             events.append(study.pk, "study_started", {
@@ -102,10 +105,31 @@ def start_study(study: Study) -> bool:
     return bool(moved)
 
 
+def claim_queued_study() -> Study | None:
+    """Start the longest-queued study for this worker; a conditional UPDATE decides who wins.
+
+    Two ``run_worker`` processes polling together never both start one study: only
+    one UPDATE finds it still ``queued``.
+    """
+    for study in Study.objects.filter(state=StudyState.QUEUED).order_by("updated_at", "pk")[:20]:
+        if start_study(study, from_states=[StudyState.QUEUED]):
+            return study
+    return None
+
+
+def joinable_study(exclude: set[int] = frozenset()) -> Study | None:
+    """A running study with trials nobody has claimed yet (unnumbered or re-queued)."""
+    claimed = Count("trials")
+    waiting = Count("trials", filter=Q(trials__state=TrialState.WAITING.value))
+    return (Study.objects.filter(state=StudyState.RUNNING).exclude(pk__in=exclude)
+            .annotate(claimed=claimed, waiting=waiting)
+            .filter(Q(claimed__lt=F("n_trials")) | Q(waiting__gt=0))
+            .order_by("started_at", "pk").first())
+
+
 def stop_study(study: Study) -> bool:
     """Mark a running study ``stopped`` (resumable). Returns whether it changed."""
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         moved = Study.objects.filter(pk=study.pk, state=StudyState.RUNNING).update(
             state=StudyState.STOPPED, updated_at=timezone.now())
         if moved:
@@ -116,8 +140,7 @@ def stop_study(study: Study) -> bool:
 
 def queue_study(study: Study) -> bool:
     """Queue a study for ``run_worker``; only created or stopped studies can be queued."""
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         moved = Study.objects.filter(pk=study.pk, state__in=[StudyState.CREATED, StudyState.STOPPED]).update(
             state=StudyState.QUEUED, updated_at=timezone.now())
         if moved:
@@ -126,19 +149,21 @@ def queue_study(study: Study) -> bool:
     return bool(moved)
 
 
-def _complete_if_done(study_id: int) -> None:
-    """Called inside a finishing transaction: the last terminal trial completes the study."""
-    study = Study.objects.get(pk=study_id)
+def _completion(study: Study) -> tuple[str, dict[str, Any]] | None:
+    """Inside a finishing transaction: the last terminal trial completes the study.
+
+    ``study`` was read after this trial's counters moved. Returns the
+    ``study_completed`` event to append, or None.
+    """
     if study.n_done < study.n_trials or study.state == StudyState.COMPLETED:
-        return
-    if Trial.objects.filter(study_id=study_id, state__in=TERMINAL).count() < study.n_trials:
-        return
+        return None
+    if Trial.objects.filter(study_id=study.pk, state__in=TERMINAL).count() < study.n_trials:
+        return None
     now = timezone.now()
-    Study.objects.filter(pk=study_id).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
-    events.append(study_id, "study_completed", {
-        "best_trial": study.best_trial_number, "best_value": study.best_value,
-        "completed": study.n_done, "total": study.n_trials,
-    })
+    Study.objects.filter(pk=study.pk).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
+    study.state = StudyState.COMPLETED
+    return "study_completed", {"best_trial": study.best_trial_number, "best_value": study.best_value,
+                               "completed": study.n_done, "total": study.n_trials}
 
 
 # --- trials ----------------------------------------------------------------------
@@ -161,19 +186,22 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
         spec = study_spec(study)
         sampler = make_sampler(spec.sampler, spec.space, spec.direction)
     try:
-        with transaction.atomic():
-            events.lock_log()
-            locked = Study.objects.select_for_update().get(pk=study.pk)
+        with events.writing():
+            locked = Study.objects.select_for_update().only("state", "n_trials", "metric").get(pk=study.pk)
             if locked.state != StudyState.RUNNING:
                 return None
             now = timezone.now()
-            trial = (Trial.objects.select_for_update()
-                     .filter(study=locked, state=TrialState.WAITING.value).order_by("number").first())
+            counts = Trial.objects.filter(study=locked).aggregate(
+                claimed=Count("pk"), waiting=Count("pk", filter=Q(state=TrialState.WAITING.value)))
+            trial = None
+            if counts["waiting"]:
+                trial = (Trial.objects.select_for_update()
+                         .filter(study=locked, state=TrialState.WAITING.value).order_by("number").first())
             if trial is not None:
                 trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, now
                 trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
             else:
-                number = Trial.objects.filter(study=locked).count()
+                number = counts["claimed"]
                 if number >= locked.n_trials:
                     return None
                 history = history_snapshots(locked, locked.metric) if sampler.uses_history else []
@@ -192,8 +220,7 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
 def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> None:
     """Store values reported at ``step`` (a repeated step overwrites) and beat the heart."""
     now = timezone.now()
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         TrialValue.objects.bulk_create(
             [TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
              for name, value in metrics.items()],
@@ -223,8 +250,7 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     now = timezone.now()
     started = trial.started_at or now
     duration_ms = max(0, int((now - started).total_seconds() * 1000))
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         rows = Trial.objects.filter(pk=trial.pk)
         if only_if_running:
             rows = rows.filter(state=TrialState.RUNNING.value)
@@ -234,8 +260,15 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
         )
         if not changed:
             return False
-        trial.refresh_from_db()
-        Study.objects.filter(pk=trial.study_id).update(n_done=F("n_done") + 1, updated_at=now)
+        trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
+        counters = {"n_done": F("n_done") + 1, "updated_at": now}
+        if outcome.state is TrialState.COMPLETED:
+            improves = _improves_best(trial)
+            counters["best_value"] = Case(When(improves, then=Value(trial.value)), default=F("best_value"))
+            counters["best_trial_number"] = Case(When(improves, then=Value(trial.number)),
+                                                 default=F("best_trial_number"))
+        Study.objects.filter(pk=trial.study_id).update(**counters)
+        study = Study.objects.only("state", "n_done", "n_trials", "best_value", "best_trial_number").get(pk=trial.study_id)
         data = {"number": trial.number, "state": trial.state, "params": trial.params, "value": trial.value,
                 "duration_ms": duration_ms}
         if outcome.state is TrialState.COMPLETED:
@@ -244,22 +277,23 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
             data.update(step=outcome.pruned_step, reason=outcome.error)
         else:
             data["error"] = outcome.error
-        events.append(trial.study_id, _EVENT_FOR_STATE[outcome.state], data)
-        if outcome.state is TrialState.COMPLETED and _take_best(trial):
-            events.append(trial.study_id, "best_updated", {"number": trial.number, "value": trial.value,
-                                                            "params": trial.params})
-        study = Study.objects.get(pk=trial.study_id)
-        events.append(trial.study_id, "study_progress", progress_data(study))
-        _complete_if_done(trial.study_id)
+        items = [(_EVENT_FOR_STATE[outcome.state], data)]
+        if outcome.state is TrialState.COMPLETED and study.best_trial_number == trial.number \
+                and study.best_value == trial.value:
+            items.append(("best_updated", {"number": trial.number, "value": trial.value, "params": trial.params}))
+        items.append(("study_progress", progress_data(study)))
+        completed = _completion(study)
+        if completed:
+            items.append(completed)
+        events.append_many(trial.study_id, items)
     return True
 
 
-def _take_best(trial: Trial) -> bool:
-    """Make ``trial`` the study's best if it beats the current best; a conditional UPDATE."""
-    study = Study.objects.only("direction").get(pk=trial.study_id)
-    beaten = Q(best_value__gt=trial.value) if study.direction == Direction.MINIMIZE.value else Q(best_value__lt=trial.value)
-    return bool(Study.objects.filter(Q(pk=trial.study_id) & (Q(best_value__isnull=True) | beaten))
-                .update(best_value=trial.value, best_trial_number=trial.number))
+def _improves_best(trial: Trial) -> Q:
+    """The condition, evaluated in the UPDATE itself, under which ``trial`` is the new best."""
+    return (Q(best_value__isnull=True)
+            | Q(direction=Direction.MINIMIZE.value, best_value__gt=trial.value)
+            | Q(direction=Direction.MAXIMIZE.value, best_value__lt=trial.value))
 
 
 def fail_stale_trials(study: Study, grace_seconds: float) -> int:
@@ -277,8 +311,7 @@ def fail_stale_trials(study: Study, grace_seconds: float) -> int:
 def requeue_failed(study: Study, max_retries: int) -> int:
     """Put failed trials back as ``waiting`` with their parameters, up to ``max_retries`` each."""
     requeued = 0
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         for trial in Trial.objects.select_for_update().filter(study=study, state=TrialState.FAILED.value,
                                                               retries__lt=max_retries):
             Trial.objects.filter(pk=trial.pk).update(
@@ -295,4 +328,5 @@ def requeue_failed(study: Study, max_retries: int) -> int:
 
 __all__ = ["SpecError", "StudyExists", "StudyNotFound", "Claim", "create_study", "get_study", "claim_trial",
            "record_intermediate", "finish_trial", "start_study", "stop_study", "queue_study",
-           "fail_stale_trials", "requeue_failed", "heartbeat", "study_spec", "progress_data", "validate_spec"]
+           "fail_stale_trials", "requeue_failed", "claim_queued_study", "joinable_study", "heartbeat",
+           "study_spec", "progress_data", "validate_spec"]
