@@ -40,11 +40,25 @@ def _address_space_bytes() -> int:
         return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _child_main(conn, memory_mb: int | None) -> None:
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the worker dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: an orphan ends at its next pipe write
+        pass
+
+
+def _child_main(conn, memory_mb: int | None, parent_pid: int) -> None:
     # The parent decides what a signal means (Ctrl-C reaches the whole process group);
     # it kills this process when the trial must end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    if os.getppid() != parent_pid:  # the worker died before the request took effect
+        return
     if memory_mb is not None:
         in_use = _address_space_bytes()
         if memory_mb * MB <= in_use + 16 * MB:
@@ -68,6 +82,9 @@ def _child_main(conn, memory_mb: int | None) -> None:
 
         context = TrialContext(number, params, report, should_prune)
         outcome = run_executor(registry.get(executor_name).fn, context, metric)
+        if memory_mb is not None and outcome.error.startswith("MemoryError"):
+            outcome = TrialOutcome.failed(f"MemoryError: the executor ran out of memory (capped at --trial-memory "
+                                          f"{memory_mb} MB)", outcome.traceback)
         conn.send(("done", outcome))
 
 
@@ -107,7 +124,7 @@ class ChildExecutor:
         # The child must not share the parent's database sockets.
         connections.close_all()
         parent_end, child_end = _FORK.Pipe()
-        process = _FORK.Process(target=_child_main, args=(child_end, self.memory_mb), daemon=True,
+        process = _FORK.Process(target=_child_main, args=(child_end, self.memory_mb, os.getpid()), daemon=True,
                                 name="somatize-executor")
         process.start()
         child_end.close()  # so the parent sees EOF when the child dies
@@ -139,6 +156,9 @@ class ChildExecutor:
             process.kill()
         process.join(5)
         return process.exitcode
+
+    def prepare(self) -> None:
+        self._ensure_child()
 
     def close(self) -> None:
         self._discard_child()

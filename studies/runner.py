@@ -163,6 +163,9 @@ class StudyRunner:
 
     def run(self) -> RunSummary:
         summary = RunSummary()
+        prepare = getattr(self.execute, "prepare", None)
+        if prepare is not None:
+            prepare()  # e.g. start the executor process, so a bad setting fails before any claim
         with stop_on_signals(self.request_stop):
             try:
                 services.start_study(self.study)
@@ -172,8 +175,8 @@ class StudyRunner:
                 close = getattr(self.execute, "close", None)
                 if close is not None:
                     close()
-            summary.interrupted = self.stop_reason is not None
-            self._wind_down()
+                summary.interrupted = self.stop_reason is not None
+                self._wind_down()
         return summary
 
     def maintain(self, force: bool = False) -> None:
