@@ -151,6 +151,7 @@ class QueueWorker:
 
     def run(self) -> None:
         with forwarding_signals(lambda: list(self.slots.values()), self.stop):
+            self.log(f"run_worker: waiting for queued studies (concurrency {self.concurrency}, poll {self.poll:g} s)")
             while self.stop_reason is None:
                 self.reap()
                 self.fill()

@@ -21,8 +21,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         worker = QueueWorker(worker_options(options), concurrency=options["concurrency"], poll=options["poll"],
                              max_studies=options["max_studies"], log=self._log)
-        self._log(f"run_worker: waiting for queued studies (concurrency {worker.concurrency}, "
-                  f"poll {worker.poll:g} s)")
         worker.run()
         self._log("run_worker: stopped")
 
