@@ -169,8 +169,9 @@ class StudyRunner:
         with stop_on_signals(self.request_stop):
             try:
                 services.start_study(self.study)
-                while self._may_take_another(summary) and self.run_one(summary):
-                    pass
+                claim = self.claim() if self._may_take_another(summary) else None
+                while claim is not None:
+                    claim = self.run_claimed(claim.trial, summary)
             finally:
                 close = getattr(self.execute, "close", None)
                 if close is not None:
@@ -190,37 +191,55 @@ class StudyRunner:
         if self.retry_failed:
             services.requeue_failed(self.study, self.retry_failed)
 
-    def run_one(self, summary: RunSummary) -> bool:
-        """Claim and run one trial; False when there is nothing left to claim."""
+    def claim(self) -> services.Claim | None:
+        """The next trial for this worker, or None when nothing is left to claim."""
         self.maintain()
         claim = services.claim_trial(self.study, self.worker_id, self.sampler)
         if claim is None and self.retry_failed:
             self.maintain(force=True)  # a failed trial may be retried before we give up
             claim = services.claim_trial(self.study, self.worker_id, self.sampler)
-        if claim is None:
-            return False
-        trial = claim.trial
+        return claim
+
+    def run_claimed(self, trial: Trial, summary: RunSummary) -> services.Claim | None:
+        """Run a claimed trial, store its outcome and (same transaction) claim the next one."""
+        outcome = self.execute_trial(trial)
+        summary.count(outcome.state.value)
+        claim = None
+        if self._may_take_another(summary):
+            self.maintain()
+            claim = services.finish_and_claim(trial, outcome, self.worker_id, self.sampler)
+            if claim is None and self.retry_failed:
+                claim = self.claim()
+        else:
+            services.finish_trial(trial, outcome)
+        if self.on_trial_finished:
+            self.study.refresh_from_db()
+            self.on_trial_finished(self.study, trial)
+        return claim if self.stop_reason is None else self._release(claim, summary)
+
+    def _release(self, claim: services.Claim | None, summary: RunSummary) -> None:
+        """A signal arrived while claiming: the new trial never ran."""
+        if claim is not None:
+            services.finish_trial(claim.trial, TrialOutcome.failed(
+                f"interrupted: the worker was stopped by {self.stop_reason} before the trial started"))
+            summary.count(TrialState.FAILED.value)
+        return None
+
+    def execute_trial(self, trial: Trial) -> TrialOutcome:
         hooks = TrialHooks(trial, self.spec.metric, self.pruner, self.spec.direction)
         try:
             self._executing = True
             if self.stop_reason is not None:  # the signal came while claiming
                 raise Interrupted(self.stop_reason)
             if getattr(self.execute, "beats_heartbeat", False):
-                outcome = self.execute(self.study.executor, trial, hooks)
-            else:
-                with Heartbeat(trial, interval=max(self.heartbeat_grace / 4, 0.5)):
-                    outcome = self.execute(self.study.executor, trial, hooks)
+                return self.execute(self.study.executor, trial, hooks)
+            with Heartbeat(trial, interval=max(self.heartbeat_grace / 4, 0.5)):
+                return self.execute(self.study.executor, trial, hooks)
         except Interrupted as exc:
             close_old_connections()  # a signal may have cut a query short; reconnect if so
-            outcome = TrialOutcome.failed(f"interrupted: the worker was stopped by {exc.args[0] if exc.args else 'a signal'}")
+            return TrialOutcome.failed(f"interrupted: the worker was stopped by {exc.args[0] if exc.args else 'a signal'}")
         finally:
             self._executing = False
-        services.finish_trial(trial, outcome)
-        summary.count(outcome.state.value)
-        if self.on_trial_finished:
-            self.study.refresh_from_db()
-            self.on_trial_finished(self.study, trial)
-        return self.stop_reason is None
 
     def _wind_down(self) -> None:
         """Leave the study ``stopped`` when this worker quits early and nobody else runs it."""

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from . import events
@@ -161,7 +161,7 @@ def _completion(study: Study) -> tuple[str, dict[str, Any]] | None:
         return None
     now = timezone.now()
     Study.objects.filter(pk=study.pk).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
-    study.state = StudyState.COMPLETED
+    study.state = StudyState.COMPLETED.value
     return "study_completed", {"best_trial": study.best_trial_number, "best_value": study.best_value,
                                "completed": study.n_done, "total": study.n_trials}
 
@@ -182,38 +182,93 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
     step, so concurrent workers on any machine get distinct numbers and the budget is
     never exceeded; the unique (study, number) constraint backs that up.
     """
-    if sampler is None:
-        spec = study_spec(study)
-        sampler = make_sampler(spec.sampler, spec.space, spec.direction)
+    sampler = sampler or _sampler_of(study)
     try:
         with events.writing():
-            locked = Study.objects.select_for_update().only("state", "n_trials", "metric").get(pk=study.pk)
-            if locked.state != StudyState.RUNNING:
-                return None
-            now = timezone.now()
-            counts = Trial.objects.filter(study=locked).aggregate(
-                claimed=Count("pk"), waiting=Count("pk", filter=Q(state=TrialState.WAITING.value)))
-            trial = None
-            if counts["waiting"]:
-                trial = (Trial.objects.select_for_update()
-                         .filter(study=locked, state=TrialState.WAITING.value).order_by("number").first())
-            if trial is not None:
-                trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, now
-                trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
-            else:
-                number = counts["claimed"]
-                if number >= locked.n_trials:
-                    return None
-                history = history_snapshots(locked, locked.metric) if sampler.uses_history else []
-                params = sampler.suggest(number, history)
-                trial = Trial.objects.create(study=locked, number=number, state=TrialState.RUNNING.value,
-                                             params=params, worker_id=worker_id, started_at=now, heartbeat_at=now)
-            events.append(locked.pk, "trial_started", {"number": trial.number, "params": trial.params,
-                                                        "worker": worker_id})
+            return _claim(study, worker_id, sampler)
     except IntegrityError:
         # Another writer slipped in despite the lock (a database without row locks):
         # the caller simply asks again.
         return claim_trial(study, worker_id, sampler)
+
+
+def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sampler=None) -> Claim | None:
+    """``finish_trial`` then ``claim_trial`` in one transaction: one commit per trial.
+
+    A commit waits for the disk (about 3 ms on PostgreSQL) while the study row is
+    locked, so halving the commits per trial nearly doubles a study's throughput; the
+    claim also reuses the study row the finish returned. Both steps keep their own
+    guarantees and events, in the same order as when called one after the other.
+    """
+    sampler = sampler or _sampler_of(trial.study)
+    try:
+        with events.writing():
+            emitted: list[tuple[str, dict[str, Any]]] = []
+            row = _finish(trial, outcome, only_if_running=True, emitted=emitted)
+            claim = _claim(trial.study, worker_id, sampler, locked=row, emitted=emitted)
+            events.append_many(trial.study_id, emitted)
+            return claim
+    except IntegrityError:
+        finish_trial(trial, outcome)
+        return claim_trial(trial.study, worker_id, sampler)
+
+
+def _sampler_of(study: Study):
+    spec = study_spec(study)
+    return make_sampler(spec.sampler, spec.space, spec.direction)
+
+
+@dataclass
+class _StudyRow:
+    """The locked study row as a finishing or claiming transaction sees it."""
+
+    pk: int
+    state: str
+    n_done: int
+    n_trials: int
+    best_value: float | None
+    best_trial_number: int | None
+    metric: str
+    claimed: int  # trials numbered so far
+    waiting: int  # re-queued trials waiting for a worker
+
+
+def _lock_study_row(study_id: int) -> _StudyRow:
+    locked = Study.objects.select_for_update().only(
+        "state", "n_done", "n_trials", "best_value", "best_trial_number", "metric").get(pk=study_id)
+    counts = Trial.objects.filter(study_id=study_id).aggregate(
+        claimed=Count("pk"), waiting=Count("pk", filter=Q(state=TrialState.WAITING.value)))
+    return _StudyRow(study_id, locked.state, locked.n_done, locked.n_trials, locked.best_value,
+                     locked.best_trial_number, locked.metric, counts["claimed"], counts["waiting"])
+
+
+def _claim(study: Study, worker_id: str, sampler, locked: _StudyRow | None = None,
+           emitted: list | None = None) -> Claim | None:
+    locked = locked or _lock_study_row(study.pk)
+    if locked.state != StudyState.RUNNING:
+        return None
+    now = timezone.now()
+    trial = None
+    if locked.waiting:
+        trial = (Trial.objects.select_for_update()
+                 .filter(study_id=locked.pk, state=TrialState.WAITING.value).order_by("number").first())
+    if trial is not None:
+        trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, now
+        trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
+    else:
+        number = locked.claimed
+        if number >= locked.n_trials:
+            return None
+        history = history_snapshots(study, locked.metric) if sampler.uses_history else []
+        params = sampler.suggest(number, history)
+        trial = Trial.objects.create(study_id=locked.pk, number=number, state=TrialState.RUNNING.value,
+                                     params=params, worker_id=worker_id, started_at=now, heartbeat_at=now)
+    trial.study = study
+    event = ("trial_started", {"number": trial.number, "params": trial.params, "worker": worker_id})
+    if emitted is None:
+        events.append(locked.pk, *event)
+    else:
+        emitted.append(event)
     return Claim(trial=trial, params=trial.params)
 
 
@@ -247,53 +302,73 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     Event order per DESIGN.md section 4: the terminal event, ``best_updated`` when
     this trial is the new best, ``study_progress``, and ``study_completed`` last.
     """
+    with events.writing():
+        return _finish(trial, outcome, only_if_running) is not None
+
+
+def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
+            emitted: list | None = None) -> _StudyRow | None:
+    """Store the outcome; returns the locked study row, or None if the trial was not running."""
     now = timezone.now()
     started = trial.started_at or now
     duration_ms = max(0, int((now - started).total_seconds() * 1000))
-    with events.writing():
-        rows = Trial.objects.filter(pk=trial.pk)
-        if only_if_running:
-            rows = rows.filter(state=TrialState.RUNNING.value)
-        changed = rows.update(
-            state=outcome.state.value, value=outcome.value, metrics=dict(outcome.metrics), error=outcome.error,
-            traceback=outcome.traceback, pruned_step=outcome.pruned_step, finished_at=now, duration_ms=duration_ms,
-        )
-        if not changed:
-            return False
-        trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
-        counters = {"n_done": F("n_done") + 1, "updated_at": now}
-        if outcome.state is TrialState.COMPLETED:
-            improves = _improves_best(trial)
-            counters["best_value"] = Case(When(improves, then=Value(trial.value)), default=F("best_value"))
-            counters["best_trial_number"] = Case(When(improves, then=Value(trial.number)),
-                                                 default=F("best_trial_number"))
-        Study.objects.filter(pk=trial.study_id).update(**counters)
-        study = Study.objects.only("state", "n_done", "n_trials", "best_value", "best_trial_number").get(pk=trial.study_id)
-        data = {"number": trial.number, "state": trial.state, "params": trial.params, "value": trial.value,
-                "duration_ms": duration_ms}
-        if outcome.state is TrialState.COMPLETED:
-            data["metrics"] = dict(outcome.metrics)
-        elif outcome.state is TrialState.PRUNED:
-            data.update(step=outcome.pruned_step, reason=outcome.error)
-        else:
-            data["error"] = outcome.error
-        items = [(_EVENT_FOR_STATE[outcome.state], data)]
-        if outcome.state is TrialState.COMPLETED and study.best_trial_number == trial.number \
-                and study.best_value == trial.value:
-            items.append(("best_updated", {"number": trial.number, "value": trial.value, "params": trial.params}))
-        items.append(("study_progress", progress_data(study)))
-        completed = _completion(study)
-        if completed:
-            items.append(completed)
+    rows = Trial.objects.filter(pk=trial.pk)
+    if only_if_running:
+        rows = rows.filter(state=TrialState.RUNNING.value)
+    changed = rows.update(
+        state=outcome.state.value, value=outcome.value, metrics=dict(outcome.metrics), error=outcome.error,
+        traceback=outcome.traceback, pruned_step=outcome.pruned_step, finished_at=now, duration_ms=duration_ms,
+    )
+    if not changed:
+        return None
+    trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
+    study = _count_finished(trial, now)
+    data = {"number": trial.number, "state": trial.state, "params": trial.params, "value": trial.value,
+            "duration_ms": duration_ms}
+    if outcome.state is TrialState.COMPLETED:
+        data["metrics"] = dict(outcome.metrics)
+    elif outcome.state is TrialState.PRUNED:
+        data.update(step=outcome.pruned_step, reason=outcome.error)
+    else:
+        data["error"] = outcome.error
+    items = [(_EVENT_FOR_STATE[outcome.state], data)]
+    if outcome.state is TrialState.COMPLETED and study.best_trial_number == trial.number \
+            and study.best_value == trial.value:
+        items.append(("best_updated", {"number": trial.number, "value": trial.value, "params": trial.params}))
+    items.append(("study_progress", progress_data(study)))
+    completed = _completion(study)
+    if completed:
+        items.append(completed)
+    if emitted is None:
         events.append_many(trial.study_id, items)
-    return True
+    else:
+        emitted.extend(items)
+    return study
 
 
-def _improves_best(trial: Trial) -> Q:
-    """The condition, evaluated in the UPDATE itself, under which ``trial`` is the new best."""
-    return (Q(best_value__isnull=True)
-            | Q(direction=Direction.MINIMIZE.value, best_value__gt=trial.value)
-            | Q(direction=Direction.MAXIMIZE.value, best_value__lt=trial.value))
+def _count_finished(trial: Trial, now) -> _StudyRow:
+    """Count a finished trial on its study and take the best if it improves on it.
+
+    One statement that also locks the row and returns what the events and a following
+    claim need (UPDATE ... RETURNING, on PostgreSQL and SQLite >= 3.35), where the ORM
+    would need three. The best is compared inside the UPDATE, never read-modify-saved.
+    """
+    study_table, trial_table = connection.ops.quote_name(Study._meta.db_table), connection.ops.quote_name(Trial._meta.db_table)
+    completed = trial.state == TrialState.COMPLETED.value
+    improves = ("%s AND (best_value IS NULL OR (direction = 'minimize' AND best_value > %s) "
+                "OR (direction = 'maximize' AND best_value < %s))")
+    improves_args = [completed, trial.value, trial.value]
+    sql = (f"UPDATE {study_table} SET n_done = n_done + 1, updated_at = %s, "
+           f"best_value = CASE WHEN {improves} THEN %s ELSE best_value END, "
+           f"best_trial_number = CASE WHEN {improves} THEN %s ELSE best_trial_number END "
+           f"WHERE id = %s RETURNING state, n_done, n_trials, best_value, best_trial_number, metric, "
+           f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s), "
+           f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s AND state = %s)")
+    args = [connection.ops.adapt_datetimefield_value(now), *improves_args, trial.value, *improves_args, trial.number,
+            trial.study_id, trial.study_id, trial.study_id, TrialState.WAITING.value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return _StudyRow(trial.study_id, *cursor.fetchone())
 
 
 def fail_stale_trials(study: Study, grace_seconds: float) -> int:

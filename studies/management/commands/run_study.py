@@ -81,8 +81,9 @@ class Command(BaseCommand):
         try:
             if options["workers"] == 1:
                 progress = ProgressLine(self.stdout, enabled=sys.stdout.isatty())
+                # The live line re-reads the study after each trial: only when someone watches.
                 summary = worker.make_runner(study, max_trials=options["n_trials"],
-                                             on_trial_finished=progress.update).run()
+                                             on_trial_finished=progress.update if progress.enabled else None).run()
                 progress.close()
             else:
                 summary, failed_workers = run_study_workers(study, options["workers"], worker, options["n_trials"])
