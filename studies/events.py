@@ -47,39 +47,62 @@ def lock_log() -> None:
 @contextmanager
 def writing() -> Iterator[None]:
     """A transaction that appends events: serialised with all others, published in id order."""
-    if not publishes_across_processes() or connection.in_atomic_block or _in_memory_sqlite():
-        # Nested in an outer transaction, publishes wait for its commit: the lock
-        # cannot be held that long safely, so order is then only best-effort.
+    if connection.in_atomic_block or _in_memory_sqlite():
+        # Nested in an outer transaction, publishes wait for its commit: a lock cannot
+        # be held that long safely, so cross-process order is then only best-effort.
         with transaction.atomic():
             lock_log()
             yield
         return
-    with _held_through_publish():
-        # on_commit callbacks (the publishes) run as this outermost block exits,
-        # still inside the lock.
-        with transaction.atomic():
+    if connection.vendor == "sqlite":
+        with _sqlite_writer_queue(), transaction.atomic():
             yield
+        return
+    if not publishes_across_processes():
+        with transaction.atomic():
+            lock_log()  # released at commit; the web process relays rows in id order
+            yield
+        return
+    with _postgres_lock_through_publish(), transaction.atomic():
+        # on_commit callbacks (the publishes) run as the atomic block exits, inside the lock.
+        yield
 
 
 @contextmanager
-def _held_through_publish() -> Iterator[None]:
-    if connection.vendor == "postgresql":
+def _postgres_lock_through_publish() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [EVENT_LOG_LOCK])
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [EVENT_LOG_LOCK])
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [EVENT_LOG_LOCK])
-    else:
-        # SQLite: writers share one machine; a lock file next to the database orders them.
-        path = f"{connection.settings_dict['NAME']}.events.lock"
-        with open(path, "a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [EVENT_LOG_LOCK])
+
+
+# One open lock file per thread and process: flock excludes open file descriptions,
+# so threads (and forked children) must not share one.
+_lock_files = threading.local()
+
+
+@contextmanager
+def _sqlite_writer_queue() -> Iterator[None]:
+    """Queue SQLite writers on a lock file next to the database, held through publishing.
+
+    SQLite serialises writers itself, but a blocked writer sleeps and polls (1 to 100
+    ms at a time), so a few busy workers lose most of their time waiting; a blocked
+    ``flock`` wakes as soon as the lock is free. Holding it until the events are
+    published also keeps them in id order across processes when Redis is in use.
+    """
+    path = f"{connection.settings_dict['NAME']}.writers.lock"
+    key = (os.getpid(), path)
+    if getattr(_lock_files, "key", None) != key:
+        _lock_files.file, _lock_files.key = open(path, "a"), key
+    lock_file = _lock_files.file
+    fcntl.flock(lock_file, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def append(study_id: int, type: str, data: dict[str, Any]) -> StudyEvent:
