@@ -143,3 +143,17 @@ def _is_child_of(pid: int, parent: int) -> bool:
             return int(stat.read().rsplit(")", 1)[1].split()[1]) == parent
     except (OSError, ValueError, IndexError):
         return False
+
+
+def test_reports_and_prune_decisions_cross_from_the_executor_process(sqlite_project):
+    create(sqlite_project, random_spec("curves", "learning_curve", 12, metric="accuracy") | {
+        "pruner": {"type": "median", "n_warmup_steps": 2, "n_min_trials": 3}})
+
+    result = sqlite_project.run("run_study", "curves")
+
+    assert "curves: completed, 12/12 done" in result.stdout
+    trials = sqlite_project.database.trials("curves")
+    assert {t.state for t in trials} == {"completed", "pruned"}
+    values = sqlite_project.database.query(
+        "SELECT trial_id, COUNT(*) FROM studies_trialvalue WHERE metric = 'accuracy' GROUP BY trial_id")
+    assert len(values) == 12 and all(n >= 3 for _, n in values)
