@@ -122,7 +122,8 @@ class StudyRunner:
     run resumes the budget. Housekeeping that other workers depend on (failing trials
     whose worker vanished, re-queueing failed ones) runs at most every
     ``maintenance_interval`` seconds, not on every trial: its granularity is the grace
-    period anyway, and skipping it keeps the per-trial cost to two transactions.
+    period anyway, and skipping it keeps the per-trial cost to one transaction (finishing
+    a trial and claiming the next are one commit, see ``services.finish_and_claim``).
     """
 
     def __init__(self, study: Study, worker_id: str | None = None, *, max_trials: int | None = None,

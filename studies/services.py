@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -21,10 +21,11 @@ from . import events
 from .core.errors import SpecError
 from .core.samplers import make_sampler
 from .core.spec import StudySpec, parse_spec
-from .core.trials import Direction, TrialOutcome, TrialState
+from .core.trials import TrialOutcome, TrialState
 from .executors import registry
 from .models import Study, StudyState, Trial, TrialValue
 from .selectors import history_snapshots
+from .study_rows import StudyRow, count_finished, lock_study_row
 
 TERMINAL = [TrialState.COMPLETED.value, TrialState.PRUNED.value, TrialState.FAILED.value]
 
@@ -218,33 +219,9 @@ def _sampler_of(study: Study):
     return make_sampler(spec.sampler, spec.space, spec.direction)
 
 
-@dataclass
-class _StudyRow:
-    """The locked study row as a finishing or claiming transaction sees it."""
-
-    pk: int
-    state: str
-    n_done: int
-    n_trials: int
-    best_value: float | None
-    best_trial_number: int | None
-    metric: str
-    claimed: int  # trials numbered so far
-    waiting: int  # re-queued trials waiting for a worker
-
-
-def _lock_study_row(study_id: int) -> _StudyRow:
-    locked = Study.objects.select_for_update().only(
-        "state", "n_done", "n_trials", "best_value", "best_trial_number", "metric").get(pk=study_id)
-    counts = Trial.objects.filter(study_id=study_id).aggregate(
-        claimed=Count("pk"), waiting=Count("pk", filter=Q(state=TrialState.WAITING.value)))
-    return _StudyRow(study_id, locked.state, locked.n_done, locked.n_trials, locked.best_value,
-                     locked.best_trial_number, locked.metric, counts["claimed"], counts["waiting"])
-
-
-def _claim(study: Study, worker_id: str, sampler, locked: _StudyRow | None = None,
+def _claim(study: Study, worker_id: str, sampler, locked: StudyRow | None = None,
            emitted: list | None = None) -> Claim | None:
-    locked = locked or _lock_study_row(study.pk)
+    locked = locked or lock_study_row(study.pk)
     if locked.state != StudyState.RUNNING:
         return None
     now = timezone.now()
@@ -307,7 +284,7 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
 
 
 def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
-            emitted: list | None = None) -> _StudyRow | None:
+            emitted: list | None = None) -> StudyRow | None:
     """Store the outcome; returns the locked study row, or None if the trial was not running."""
     now = timezone.now()
     started = trial.started_at or now
@@ -322,7 +299,7 @@ def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
     if not changed:
         return None
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
-    study = _count_finished(trial, now)
+    study = count_finished(trial, now)
     data = {"number": trial.number, "state": trial.state, "params": trial.params, "value": trial.value,
             "duration_ms": duration_ms}
     if outcome.state is TrialState.COMPLETED:
@@ -344,31 +321,6 @@ def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
     else:
         emitted.extend(items)
     return study
-
-
-def _count_finished(trial: Trial, now) -> _StudyRow:
-    """Count a finished trial on its study and take the best if it improves on it.
-
-    One statement that also locks the row and returns what the events and a following
-    claim need (UPDATE ... RETURNING, on PostgreSQL and SQLite >= 3.35), where the ORM
-    would need three. The best is compared inside the UPDATE, never read-modify-saved.
-    """
-    study_table, trial_table = connection.ops.quote_name(Study._meta.db_table), connection.ops.quote_name(Trial._meta.db_table)
-    completed = trial.state == TrialState.COMPLETED.value
-    improves = ("%s AND (best_value IS NULL OR (direction = 'minimize' AND best_value > %s) "
-                "OR (direction = 'maximize' AND best_value < %s))")
-    improves_args = [completed, trial.value, trial.value]
-    sql = (f"UPDATE {study_table} SET n_done = n_done + 1, updated_at = %s, "
-           f"best_value = CASE WHEN {improves} THEN %s ELSE best_value END, "
-           f"best_trial_number = CASE WHEN {improves} THEN %s ELSE best_trial_number END "
-           f"WHERE id = %s RETURNING state, n_done, n_trials, best_value, best_trial_number, metric, "
-           f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s), "
-           f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s AND state = %s)")
-    args = [connection.ops.adapt_datetimefield_value(now), *improves_args, trial.value, *improves_args, trial.number,
-            trial.study_id, trial.study_id, trial.study_id, TrialState.WAITING.value]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        return _StudyRow(trial.study_id, *cursor.fetchone())
 
 
 def fail_stale_trials(study: Study, grace_seconds: float) -> int:
