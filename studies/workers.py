@@ -21,7 +21,7 @@ from django.db import close_old_connections, connections
 
 from . import services
 from .isolation import ChildExecutor
-from .models import Study
+from .models import Study, StudyState
 from .runner import RunSummary, StudyRunner, execute_in_process, stop_on_signals
 
 _FORK = multiprocessing.get_context("fork")
@@ -145,6 +145,7 @@ class QueueWorker:
     slots: dict = field(default_factory=dict)  # study id -> worker process
     started: int = 0
     stop_reason: str | None = None
+    _next_sweep: float = 0.0
 
     def stop(self, reason: str) -> None:
         self.stop_reason = self.stop_reason or reason
@@ -179,8 +180,22 @@ class QueueWorker:
                 self.log(f"study {study_id}: worker {process.pid} finished (exit {process.exitcode})")
         return reaped
 
+    def sweep(self) -> None:
+        """Fail lost trials of every running study, even one no worker here runs.
+
+        Otherwise a study whose last trials belonged to a dead worker would stay
+        ``running`` until someone ran it again by hand.
+        """
+        for study in Study.objects.filter(state=StudyState.RUNNING):
+            services.fail_stale_trials(study, self.options.heartbeat_grace)
+            if self.options.retry_failed:
+                services.requeue_failed(study, self.options.retry_failed)
+
     def fill(self) -> None:
         close_old_connections()
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + max(min(self.options.heartbeat_grace / 4, 15.0), self.poll)
+            self.sweep()
         while len(self.slots) < self.concurrency and self.stop_reason is None:
             if self.max_studies is not None and self.started >= self.max_studies:
                 return

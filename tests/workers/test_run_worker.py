@@ -66,3 +66,46 @@ def test_run_worker_interrupted_mid_study_leaves_it_resumable(pg_project):
     assert code == 0, err
     assert [(t.state, t.error.split(":")[0]) for t in db.trials("long")] == [("failed", "interrupted")]
     assert db.study("long")["state"] == "stopped"
+
+
+@pytest.mark.postgres
+def test_run_worker_joins_a_running_study_with_unclaimed_trials(pg_project):
+    pg_project.env["SOMATIZE_TEST_SLEEP"] = "0.3"
+    create(pg_project, random_spec("shared", "sleepy", 24))
+    db = pg_project.database
+    by_hand = pg_project.start("run_study", "shared")
+    db.wait_for(lambda: db.trials("shared"), "run_study to claim a trial")
+    helper = pg_project.start("run_worker", "--poll", "0.2")
+    try:
+        assert by_hand.wait(timeout=120) == 0
+        db.wait_for(lambda: db.study("shared")["state"] == "completed", "the study to complete")
+    finally:
+        code, out, err = stop(helper, signal.SIGTERM)
+
+    assert code == 0, err
+    assert "study shared: started worker" in out
+    trials = db.trials("shared")
+    assert [t.number for t in trials] == list(range(24)) and all(t.state == "completed" for t in trials)
+    workers = db.query("SELECT DISTINCT worker_id FROM studies_trial")
+    assert len(workers) == 2
+    assert [t for _, t in db.events("shared")].count("study_started") == 1
+
+
+@pytest.mark.postgres
+def test_run_worker_fails_trials_a_dead_worker_left_behind(pg_project, tmp_path):
+    pg_project.env["SOMATIZE_TEST_STALL_FILE"] = str(tmp_path / "stalled")
+    create(pg_project, random_spec("orphaned", "stalls_once", 4))
+    db = pg_project.database
+    lost = pg_project.start("run_study", "orphaned", "--heartbeat-grace", "2")
+    db.wait_for(lambda: [t.state for t in db.trials("orphaned")] == ["completed"] * 3 + ["running"], "trial 3 to run")
+    lost.kill()
+    lost.communicate(timeout=30)
+    helper = pg_project.start("run_worker", "--poll", "0.2", "--heartbeat-grace", "2")
+    try:
+        db.wait_for(lambda: db.study("orphaned")["state"] == "completed", "the lost trial to be failed")
+    finally:
+        stop(helper, signal.SIGTERM)
+
+    trials = db.trials("orphaned")
+    assert [t.state for t in trials] == ["completed"] * 3 + ["failed"]
+    assert "worker lost" in trials[3].error
