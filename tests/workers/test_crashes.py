@@ -95,19 +95,20 @@ def test_a_lost_trial_is_retried_with_its_original_parameters(pg_project, tmp_pa
     assert (trials[3].params, trials[3].retries, trials[3].value) == (stuck.params, 1, stuck.params["x"])
 
 
-def test_sigterm_interrupts_the_running_trial_exits_cleanly_and_the_study_resumes(sqlite_project, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_interrupts_the_running_trial_exits_cleanly_and_the_study_resumes(sqlite_project, tmp_path, sig):
     stalling(sqlite_project, tmp_path, "terminated")
     worker = sqlite_project.start("run_study", "terminated")
     db = sqlite_project.database
     db.wait_for(lambda: running_trial(sqlite_project, "terminated"), "trial 3 to start")
 
-    code, out, err = stop(worker, signal.SIGTERM)
+    code, out, err = stop(worker, sig)
 
     assert code == 0, err
     assert "interrupted: run the same command again to resume" in out
     trials = db.trials("terminated")
     assert [t.state for t in trials] == ["completed"] * 3 + ["failed"]
-    assert trials[3].error.startswith("interrupted")
+    assert trials[3].error.startswith("interrupted") and sig.name in trials[3].error
     assert db.study("terminated")["state"] == "stopped"
 
     result = sqlite_project.run("run_study", "terminated", "--retry-failed", "1")
