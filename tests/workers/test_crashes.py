@@ -95,7 +95,7 @@ def test_a_lost_trial_is_retried_with_its_original_parameters(pg_project, tmp_pa
     assert (trials[3].params, trials[3].retries, trials[3].value) == (stuck.params, 1, stuck.params["x"])
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_interrupts_the_running_trial_exits_cleanly_and_the_study_resumes(sqlite_project, tmp_path, sig):
     stalling(sqlite_project, tmp_path, "terminated")
     worker = sqlite_project.start("run_study", "terminated")
@@ -126,6 +126,7 @@ def test_sigterm_reaches_every_worker_of_a_pool_and_leaves_no_trial_running(pg_p
     parent = pg_project.start("run_study", "pool", "--workers", "3")
     db = pg_project.database
     db.wait_for(lambda: sum(t.state == "running" for t in db.trials("pool")) == 3, "three trials to run")
+    assert len(processes_of(pg_project)) == 7  # run_study, 3 workers, 3 executor processes
 
     code, out, err = stop(parent, signal.SIGTERM)
 
@@ -135,15 +136,21 @@ def test_sigterm_reaches_every_worker_of_a_pool_and_leaves_no_trial_running(pg_p
     assert [t.state for t in trials] == ["failed"] * 3
     assert all(t.error.startswith("interrupted") for t in trials)
     assert db.study("pool")["state"] == "stopped"
-    assert not [p for p in os.listdir("/proc") if p.isdigit() and _is_child_of(int(p), parent.pid)]
+    assert processes_of(pg_project) == [], "a worker or executor process outlived run_study"
 
 
-def _is_child_of(pid: int, parent: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[1]) == parent
-    except (OSError, ValueError, IndexError):
-        return False
+def processes_of(project) -> list[int]:
+    """Live processes started for this project (workers and executors inherit its environment)."""
+    marker = f"SOMATIZE_DATA_DIR={project.data_dir}".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if marker in environ.read().split(b"\0"):
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
 
 
 def test_reports_and_prune_decisions_cross_from_the_executor_process(sqlite_project):
