@@ -81,7 +81,12 @@ def _child_main(conn, memory_mb: int | None, parent_pid: int) -> None:
             return bool(conn.recv())
 
         context = TrialContext(number, params, report, should_prune)
-        outcome = run_executor(registry.get(executor_name).fn, context, metric)
+        try:
+            fn = registry.get(executor_name).fn
+        except LookupError as exc:
+            conn.send(("done", TrialOutcome.failed(str(exc))))
+            continue
+        outcome = run_executor(fn, context, metric)
         if memory_mb is not None and outcome.error.startswith("MemoryError"):
             outcome = TrialOutcome.failed(f"MemoryError: the executor ran out of memory (capped at --trial-memory "
                                           f"{memory_mb} MB)", outcome.traceback)

@@ -164,6 +164,7 @@ class StudyRunner:
 
     def run(self) -> RunSummary:
         summary = RunSummary()
+        registry.get(self.study.executor)  # LookupError naming the registered executors, before any claim
         prepare = getattr(self.execute, "prepare", None)
         if prepare is not None:
             prepare()  # e.g. start the executor process, so a bad setting fails before any claim

@@ -146,6 +146,7 @@ class QueueWorker:
     started: int = 0
     stop_reason: str | None = None
     _next_sweep: float = 0.0
+    failed: set = field(default_factory=set)  # studies whose worker here exited with an error
 
     def stop(self, reason: str) -> None:
         self.stop_reason = self.stop_reason or reason
@@ -177,6 +178,8 @@ class QueueWorker:
                 process.join()
                 del self.slots[study_id]
                 reaped = True
+                if process.exitcode:  # e.g. its executor is not installed here: leave it to other workers
+                    self.failed.add(study_id)
                 self.log(f"study {study_id}: worker {process.pid} finished (exit {process.exitcode})")
         return reaped
 
@@ -199,7 +202,7 @@ class QueueWorker:
         while len(self.slots) < self.concurrency and self.stop_reason is None:
             if self.max_studies is not None and self.started >= self.max_studies:
                 return
-            study = services.claim_queued_study() or services.joinable_study(exclude=set(self.slots))
+            study = services.claim_queued_study() or services.joinable_study(exclude=set(self.slots) | self.failed)
             if study is None:
                 return
             self.slots[study.pk] = _fork(_worker_main, study.pk, self.options, None, _FORK.SimpleQueue())

@@ -165,3 +165,15 @@ def test_reports_and_prune_decisions_cross_from_the_executor_process(sqlite_proj
     values = sqlite_project.database.query(
         "SELECT trial_id, COUNT(*) FROM studies_trialvalue WHERE metric = 'accuracy' GROUP BY trial_id")
     assert len(values) == 12 and all(n >= 3 for _, n in values)
+
+
+def test_a_worker_without_the_studys_executor_refuses_before_claiming(sqlite_project):
+    create(sqlite_project, random_spec("elsewhere", "sleepy", 3))
+    sqlite_project.env["SOMATIZE_EXECUTOR_MODULES"] = ""  # as on a machine without the test executors
+
+    result = sqlite_project.run("run_study", "elsewhere", check=False)
+
+    assert result.returncode != 0
+    assert "unknown executor 'sleepy'" in result.stderr.strip().splitlines()[-1]
+    assert sqlite_project.database.trials("elsewhere") == []
+    assert sqlite_project.database.study("elsewhere")["state"] == "created"

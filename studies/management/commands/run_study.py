@@ -87,8 +87,8 @@ class Command(BaseCommand):
                 progress.close()
             else:
                 summary, failed_workers = run_study_workers(study, options["workers"], worker, options["n_trials"])
-        except ExecutorProcessError as exc:
-            raise CommandError(str(exc)) from None
+        except (ExecutorProcessError, LookupError) as exc:  # a bad --trial-memory, an unknown executor
+            raise CommandError(str(exc).strip('"')) from None
         study.refresh_from_db()
         counts = ", ".join(f"{n} {state}" for state, n in sorted(summary.by_state.items())) or "no trials"
         best = "none yet" if study.best_value is None else f"{study.best_value:.6g} (trial {study.best_trial_number})"
