@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, DurationField, F, Q, Value
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import events
@@ -230,7 +231,7 @@ def _claim(study: Study, worker_id: str, sampler, locked: StudyRow | None = None
         trial = (Trial.objects.select_for_update()
                  .filter(study_id=locked.pk, state=TrialState.WAITING.value).order_by("number").first())
     if trial is not None:
-        trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, now
+        trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, Now()
         trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
     else:
         number = locked.claimed
@@ -239,7 +240,7 @@ def _claim(study: Study, worker_id: str, sampler, locked: StudyRow | None = None
         history = history_snapshots(study, locked.metric) if sampler.uses_history else []
         params = sampler.suggest(number, history)
         trial = Trial.objects.create(study_id=locked.pk, number=number, state=TrialState.RUNNING.value,
-                                     params=params, worker_id=worker_id, started_at=now, heartbeat_at=now)
+                                     params=params, worker_id=worker_id, started_at=now, heartbeat_at=Now())
     trial.study = study
     event = ("trial_started", {"number": trial.number, "params": trial.params, "worker": worker_id})
     if emitted is None:
@@ -251,19 +252,20 @@ def _claim(study: Study, worker_id: str, sampler, locked: StudyRow | None = None
 
 def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> None:
     """Store values reported at ``step`` (a repeated step overwrites) and beat the heart."""
-    now = timezone.now()
     with events.writing():
         TrialValue.objects.bulk_create(
             [TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
              for name, value in metrics.items()],
             update_conflicts=True, unique_fields=["trial", "step", "metric"], update_fields=["value"],
         )
-        Trial.objects.filter(pk=trial.pk).update(heartbeat_at=now)
+        Trial.objects.filter(pk=trial.pk).update(heartbeat_at=Now())
         events.append(trial.study_id, "trial_metric", {"number": trial.number, "step": step, "metrics": metrics})
 
 
 def heartbeat(trial: Trial) -> None:
-    Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=timezone.now())
+    """Heartbeats are stamped and judged by the database's clock, never a worker's: a
+    machine whose clock runs ahead must not take live trials elsewhere for lost."""
+    Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=Now())
 
 
 _EVENT_FOR_STATE = {
@@ -325,7 +327,7 @@ def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
 
 def fail_stale_trials(study: Study, grace_seconds: float) -> int:
     """Fail running trials whose heartbeat is older than the grace period ("worker lost")."""
-    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    cutoff = Now() - Value(timedelta(seconds=grace_seconds), output_field=DurationField())  # the database's clock
     stale = list(Trial.objects.filter(study=study, state=TrialState.RUNNING.value, heartbeat_at__lt=cutoff))
     failed = 0
     for trial in stale:
