@@ -171,9 +171,15 @@ class ChildExecutor:
     # --- one trial -----------------------------------------------------------------
 
     def __call__(self, executor_name: str, trial, hooks) -> TrialOutcome:
+        request = (executor_name, trial.number, dict(trial.params), hooks.metric)
         self._ensure_child()
         try:
-            self._conn.send((executor_name, trial.number, dict(trial.params), hooks.metric))
+            try:
+                self._conn.send(request)
+            except OSError:  # it died since the last trial: the trial has not begun, use a fresh one
+                self._discard_child()
+                self._ensure_child()
+                self._conn.send(request)
             return self._serve(trial, hooks)
         except BaseException:
             # Interrupted (a signal) or a database error: the child is mid-trial, and

@@ -67,7 +67,9 @@ def _worker_main(study_id: int, options: WorkerOptions, max_trials: int | None, 
     runner = options.make_runner(study, max_trials=max_trials)
     if early:
         runner.request_stop(early[0])
-    results.put(runner.run())
+    summary = runner.run()
+    if results is not None:
+        results.put(summary)
 
 
 def _fork(target, *args):
@@ -205,6 +207,6 @@ class QueueWorker:
             study = services.claim_queued_study() or services.joinable_study(exclude=set(self.slots) | self.failed)
             if study is None:
                 return
-            self.slots[study.pk] = _fork(_worker_main, study.pk, self.options, None, _FORK.SimpleQueue())
+            self.slots[study.pk] = _fork(_worker_main, study.pk, self.options, None, None)
             self.started += 1
             self.log(f"study {study.name}: started worker {self.slots[study.pk].pid}")
