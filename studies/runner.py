@@ -97,14 +97,14 @@ class Heartbeat:
 
 
 @contextmanager
-def interrupt_on_signals():
-    """Turn SIGINT/SIGTERM into ``Interrupted`` for the duration (main thread only)."""
+def stop_on_signals(on_signal: Callable[[str], None]):
+    """Call ``on_signal(name)`` on SIGINT/SIGTERM for the duration (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        raise Interrupted(signal.Signals(signum).name)
+        on_signal(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -115,8 +115,19 @@ def interrupt_on_signals():
 
 
 class StudyRunner:
+    """One worker's loop over one study.
+
+    A first SIGINT/SIGTERM stops the loop from taking new trials; if a trial is
+    executing it is interrupted and stored as failed ("interrupted"), and a later
+    run resumes the budget. Housekeeping that other workers depend on (failing trials
+    whose worker vanished, re-queueing failed ones) runs at most every
+    ``maintenance_interval`` seconds, not on every trial: its granularity is the grace
+    period anyway, and skipping it keeps the per-trial cost to one transaction (finishing
+    a trial and claiming the next are one commit, see ``services.finish_and_claim``).
+    """
+
     def __init__(self, study: Study, worker_id: str | None = None, *, max_trials: int | None = None,
-                 timeout: float | None = None, heartbeat_grace: float = 60.0,
+                 timeout: float | None = None, heartbeat_grace: float = 60.0, retry_failed: int = 0,
                  execute: Callable[[str, Trial, TrialHooks], TrialOutcome] = execute_in_process,
                  on_trial_finished: Callable[[Study, Trial], None] | None = None):
         self.study = study
@@ -124,52 +135,113 @@ class StudyRunner:
         self.max_trials = max_trials
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.heartbeat_grace = heartbeat_grace
+        self.retry_failed = retry_failed
         self.execute = execute
         self.on_trial_finished = on_trial_finished
+        self.maintenance_interval = max(min(heartbeat_grace / 4, 15.0), 0.25)
+        self._next_maintenance = 0.0
+        self.stop_reason: str | None = None
+        self._executing = False
         spec = services.study_spec(study)
         self.spec = spec
         self.sampler = make_sampler(spec.sampler, spec.space, spec.direction)
         self.pruner = make_pruner(spec.pruner)
 
+    def request_stop(self, reason: str) -> None:
+        """Take no new trial; interrupt the executing one (signal handler, main thread)."""
+        if self.stop_reason is not None:
+            return  # a second signal (Ctrl-C reaches every process of the group) changes nothing
+        self.stop_reason = reason
+        if self._executing:
+            raise Interrupted(reason)
+
     def _may_take_another(self, summary: RunSummary) -> bool:
+        if self.stop_reason is not None:
+            return False
         if self.max_trials is not None and summary.finished >= self.max_trials:
             return False
         return self.deadline is None or time.monotonic() < self.deadline
 
     def run(self) -> RunSummary:
         summary = RunSummary()
-        services.start_study(self.study)
-        with interrupt_on_signals():
+        registry.get(self.study.executor)  # LookupError naming the registered executors, before any claim
+        prepare = getattr(self.execute, "prepare", None)
+        if prepare is not None:
+            prepare()  # e.g. start the executor process, so a bad setting fails before any claim
+        with stop_on_signals(self.request_stop):
             try:
-                while self._may_take_another(summary) and self.run_one(summary):
-                    pass
-            except Interrupted:
-                summary.interrupted = True
-        self._wind_down()
+                services.start_study(self.study)
+                claim = self.claim() if self._may_take_another(summary) else None
+                while claim is not None:
+                    claim = self.run_claimed(claim.trial, summary)
+            finally:
+                close = getattr(self.execute, "close", None)
+                if close is not None:
+                    close()
+                summary.interrupted = self.stop_reason is not None
+                self._wind_down()
         return summary
 
-    def run_one(self, summary: RunSummary) -> bool:
-        """Claim and run one trial; False when there is nothing left to claim."""
+    def maintain(self, force: bool = False) -> None:
+        """Fail trials of vanished workers and re-queue failed ones, when it is time."""
+        now = time.monotonic()
+        if not force and now < self._next_maintenance:
+            return
+        self._next_maintenance = now + self.maintenance_interval
         close_old_connections()
         services.fail_stale_trials(self.study, self.heartbeat_grace)
+        if self.retry_failed:
+            services.requeue_failed(self.study, self.retry_failed)
+
+    def claim(self) -> services.Claim | None:
+        """The next trial for this worker, or None when nothing is left to claim."""
+        self.maintain()
         claim = services.claim_trial(self.study, self.worker_id, self.sampler)
-        if claim is None:
-            return False
-        trial = claim.trial
-        hooks = TrialHooks(trial, self.spec.metric, self.pruner, self.spec.direction)
-        try:
-            with Heartbeat(trial, interval=max(self.heartbeat_grace / 4, 0.5)):
-                outcome = self.execute(self.study.executor, trial, hooks)
-        except Interrupted:
-            services.finish_trial(trial, TrialOutcome.failed("interrupted: the worker was stopped by a signal"))
-            summary.count(TrialState.FAILED.value)
-            raise
-        services.finish_trial(trial, outcome)
+        if claim is None and self.retry_failed:
+            self.maintain(force=True)  # a failed trial may be retried before we give up
+            claim = services.claim_trial(self.study, self.worker_id, self.sampler)
+        return claim
+
+    def run_claimed(self, trial: Trial, summary: RunSummary) -> services.Claim | None:
+        """Run a claimed trial, store its outcome and (same transaction) claim the next one."""
+        outcome = self.execute_trial(trial)
         summary.count(outcome.state.value)
+        claim = None
+        if self._may_take_another(summary):
+            self.maintain()
+            claim = services.finish_and_claim(trial, outcome, self.worker_id, self.sampler)
+            if claim is None and self.retry_failed:
+                claim = self.claim()
+        else:
+            services.finish_trial(trial, outcome)
         if self.on_trial_finished:
             self.study.refresh_from_db()
             self.on_trial_finished(self.study, trial)
-        return True
+        return claim if self.stop_reason is None else self._release(claim, summary)
+
+    def _release(self, claim: services.Claim | None, summary: RunSummary) -> None:
+        """A signal arrived while claiming: the new trial never ran."""
+        if claim is not None:
+            services.finish_trial(claim.trial, TrialOutcome.failed(
+                f"interrupted: the worker was stopped by {self.stop_reason} before the trial started"))
+            summary.count(TrialState.FAILED.value)
+        return None
+
+    def execute_trial(self, trial: Trial) -> TrialOutcome:
+        hooks = TrialHooks(trial, self.spec.metric, self.pruner, self.spec.direction)
+        try:
+            self._executing = True
+            if self.stop_reason is not None:  # the signal came while claiming
+                raise Interrupted(self.stop_reason)
+            if getattr(self.execute, "beats_heartbeat", False):
+                return self.execute(self.study.executor, trial, hooks)
+            with Heartbeat(trial, interval=max(self.heartbeat_grace / 4, 0.5)):
+                return self.execute(self.study.executor, trial, hooks)
+        except Interrupted as exc:
+            close_old_connections()  # a signal may have cut a query short; reconnect if so
+            return TrialOutcome.failed(f"interrupted: the worker was stopped by {exc.args[0] if exc.args else 'a signal'}")
+        finally:
+            self._executing = False
 
     def _wind_down(self) -> None:
         """Leave the study ``stopped`` when this worker quits early and nobody else runs it."""

@@ -15,17 +15,19 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, DurationField, F, Q, Value
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import events
 from .core.errors import SpecError
 from .core.samplers import make_sampler
 from .core.spec import StudySpec, parse_spec
-from .core.trials import Direction, TrialOutcome, TrialState
+from .core.trials import TrialOutcome, TrialState
 from .executors import registry
 from .models import Study, StudyState, Trial, TrialValue
 from .selectors import history_snapshots
+from .study_rows import StudyRow, count_finished, lock_study_row
 
 TERMINAL = [TrialState.COMPLETED.value, TrialState.PRUNED.value, TrialState.FAILED.value]
 
@@ -119,8 +121,7 @@ def update_study_spec(study: Study, raw: Any) -> Study:
     """
     spec = with_seed(validate_spec(raw))
     new = spec.to_dict()
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         current = Study.objects.select_for_update().get(pk=study.pk)
         if spec.name != current.name and Study.objects.filter(name=spec.name).exists():
             raise StudyExists(spec.name)
@@ -184,15 +185,18 @@ def progress_data(study: Study) -> dict[str, Any]:
             "best_trial": study.best_trial_number, "state": study.state}
 
 
-def start_study(study: Study) -> bool:
-    """Move a study to ``running``; emits study_started. False if it was already running/complete."""
-    with transaction.atomic():
-        events.lock_log()
+def start_study(study: Study, from_states: list[str] | None = None) -> bool:
+    """Move a study to ``running``; emits study_started. False if it was already running/complete.
+
+    ``from_states`` narrows which states may move (``run_worker`` takes only queued ones).
+    """
+    with events.writing():
         now = timezone.now()
-        moved = (Study.objects.filter(pk=study.pk)
-                 .exclude(state__in=[StudyState.RUNNING, StudyState.COMPLETED])
-                 .update(state=StudyState.RUNNING, started_at=F("started_at") if study.started_at else now,
-                         finished_at=None, updated_at=now))
+        rows = Study.objects.filter(pk=study.pk).exclude(state__in=[StudyState.RUNNING, StudyState.COMPLETED])
+        if from_states is not None:
+            rows = rows.filter(state__in=from_states)
+        moved = rows.update(state=StudyState.RUNNING, started_at=F("started_at") if study.started_at else now,
+                            finished_at=None, updated_at=now)
         if moved:
             study.refresh_from_db()
             events.append(study.pk, "study_started", {
@@ -201,10 +205,31 @@ def start_study(study: Study) -> bool:
     return bool(moved)
 
 
+def claim_queued_study() -> Study | None:
+    """Start the longest-queued study for this worker; a conditional UPDATE decides who wins.
+
+    Two ``run_worker`` processes polling together never both start one study: only
+    one UPDATE finds it still ``queued``.
+    """
+    for study in Study.objects.filter(state=StudyState.QUEUED).order_by("updated_at", "pk")[:20]:
+        if start_study(study, from_states=[StudyState.QUEUED]):
+            return study
+    return None
+
+
+def joinable_study(exclude: set[int] = frozenset()) -> Study | None:
+    """A running study with trials nobody has claimed yet (unnumbered or re-queued)."""
+    claimed = Count("trials")
+    waiting = Count("trials", filter=Q(trials__state=TrialState.WAITING.value))
+    return (Study.objects.filter(state=StudyState.RUNNING).exclude(pk__in=exclude)
+            .annotate(claimed=claimed, waiting=waiting)
+            .filter(Q(claimed__lt=F("n_trials")) | Q(waiting__gt=0))
+            .order_by("started_at", "pk").first())
+
+
 def _transition(study: Study, from_states: list[str], to_state: str, event_type: str) -> bool:
     """Move the study between states with a conditional UPDATE; emit ``event_type`` if it moved."""
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         moved = Study.objects.filter(pk=study.pk, state__in=from_states).update(
             state=to_state, updated_at=timezone.now())
         if moved:
@@ -223,19 +248,21 @@ def queue_study(study: Study) -> bool:
     return _transition(study, [StudyState.CREATED, StudyState.STOPPED], StudyState.QUEUED, "study_queued")
 
 
-def _complete_if_done(study_id: int) -> None:
-    """Called inside a finishing transaction: the last terminal trial completes the study."""
-    study = Study.objects.get(pk=study_id)
+def _completion(study: Study) -> tuple[str, dict[str, Any]] | None:
+    """Inside a finishing transaction: the last terminal trial completes the study.
+
+    ``study`` was read after this trial's counters moved. Returns the
+    ``study_completed`` event to append, or None.
+    """
     if study.n_done < study.n_trials or study.state == StudyState.COMPLETED:
-        return
-    if Trial.objects.filter(study_id=study_id, state__in=TERMINAL).count() < study.n_trials:
-        return
+        return None
+    if Trial.objects.filter(study_id=study.pk, state__in=TERMINAL).count() < study.n_trials:
+        return None
     now = timezone.now()
-    Study.objects.filter(pk=study_id).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
-    events.append(study_id, "study_completed", {
-        "best_trial": study.best_trial_number, "best_value": study.best_value,
-        "completed": study.n_done, "total": study.n_trials,
-    })
+    Study.objects.filter(pk=study.pk).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
+    study.state = StudyState.COMPLETED.value
+    return "study_completed", {"best_trial": study.best_trial_number, "best_value": study.best_value,
+                               "completed": study.n_done, "total": study.n_trials}
 
 
 # --- trials ----------------------------------------------------------------------
@@ -254,56 +281,90 @@ def claim_trial(study: Study, worker_id: str, sampler=None, _attempt: int = 0) -
     step, so concurrent workers on any machine get distinct numbers and the budget is
     never exceeded; the unique (study, number) constraint backs that up.
     """
-    if sampler is None:
-        spec = study_spec(study)
-        sampler = make_sampler(spec.sampler, spec.space, spec.direction)
+    sampler = sampler or _sampler_of(study)
     try:
-        with transaction.atomic():
-            events.lock_log()
-            locked = Study.objects.select_for_update().get(pk=study.pk)
-            if locked.state != StudyState.RUNNING:
-                return None
-            now = timezone.now()
-            trial = (Trial.objects.select_for_update()
-                     .filter(study=locked, state=TrialState.WAITING.value).order_by("number").first())
-            if trial is not None:
-                trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, now
-                trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
-            else:
-                number = Trial.objects.filter(study=locked).count()
-                if number >= locked.n_trials:
-                    return None
-                history = history_snapshots(locked, locked.metric) if sampler.uses_history else []
-                params = sampler.suggest(number, history)
-                trial = Trial.objects.create(study=locked, number=number, state=TrialState.RUNNING.value,
-                                             params=params, worker_id=worker_id, started_at=now, heartbeat_at=now)
-            events.append(locked.pk, "trial_started", {"number": trial.number, "params": trial.params,
-                                                        "worker": worker_id})
+        with events.writing():
+            return _claim(study, worker_id, sampler)
     except IntegrityError:
         # Another writer took this number despite the lock (possible only on a database
         # without row locks): the unique constraint refused ours, so ask again.
         if _attempt >= 5:
             raise
         return claim_trial(study, worker_id, sampler, _attempt=_attempt + 1)
+
+
+def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sampler=None) -> Claim | None:
+    """``finish_trial`` then ``claim_trial`` in one transaction: one commit per trial.
+
+    A commit waits for the disk (about 3 ms on PostgreSQL) while the study row is
+    locked, so halving the commits per trial nearly doubles a study's throughput; the
+    claim also reuses the study row the finish returned. Both steps keep their own
+    guarantees and events, in the same order as when called one after the other.
+    """
+    sampler = sampler or _sampler_of(trial.study)
+    try:
+        with events.writing():
+            emitted: list[tuple[str, dict[str, Any]]] = []
+            row = _finish(trial, outcome, only_if_running=True, emitted=emitted)
+            claim = _claim(trial.study, worker_id, sampler, locked=row, emitted=emitted)
+            events.append_many(trial.study_id, emitted)
+            return claim
+    except IntegrityError:
+        finish_trial(trial, outcome)
+        return claim_trial(trial.study, worker_id, sampler)
+
+
+def _sampler_of(study: Study):
+    spec = study_spec(study)
+    return make_sampler(spec.sampler, spec.space, spec.direction)
+
+
+def _claim(study: Study, worker_id: str, sampler, locked: StudyRow | None = None,
+           emitted: list | None = None) -> Claim | None:
+    locked = locked or lock_study_row(study.pk)
+    if locked.state != StudyState.RUNNING:
+        return None
+    now = timezone.now()
+    trial = None
+    if locked.waiting:
+        trial = (Trial.objects.select_for_update()
+                 .filter(study_id=locked.pk, state=TrialState.WAITING.value).order_by("number").first())
+    if trial is not None:
+        trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, Now()
+        trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
+    else:
+        number = locked.claimed
+        if number >= locked.n_trials:
+            return None
+        history = history_snapshots(study, locked.metric) if sampler.uses_history else []
+        params = sampler.suggest(number, history)
+        trial = Trial.objects.create(study_id=locked.pk, number=number, state=TrialState.RUNNING.value,
+                                     params=params, worker_id=worker_id, started_at=now, heartbeat_at=Now())
+    trial.study = study
+    event = ("trial_started", {"number": trial.number, "params": trial.params, "worker": worker_id})
+    if emitted is None:
+        events.append(locked.pk, *event)
+    else:
+        emitted.append(event)
     return Claim(trial=trial, params=trial.params)
 
 
 def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> None:
     """Store values reported at ``step`` (a repeated step overwrites) and beat the heart."""
-    now = timezone.now()
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         TrialValue.objects.bulk_create(
             [TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
              for name, value in metrics.items()],
             update_conflicts=True, unique_fields=["trial", "step", "metric"], update_fields=["value"],
         )
-        Trial.objects.filter(pk=trial.pk).update(heartbeat_at=now)
+        Trial.objects.filter(pk=trial.pk).update(heartbeat_at=Now())
         events.append(trial.study_id, "trial_metric", {"number": trial.number, "step": step, "metrics": metrics})
 
 
 def heartbeat(trial: Trial) -> None:
-    Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=timezone.now())
+    """Heartbeats are stamped and judged by the database's clock, never a worker's: a
+    machine whose clock runs ahead must not take live trials elsewhere for lost."""
+    Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=Now())
 
 
 _EVENT_FOR_STATE = {
@@ -319,51 +380,53 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     Event order per DESIGN.md section 4: the terminal event, ``best_updated`` when
     this trial is the new best, ``study_progress``, and ``study_completed`` last.
     """
+    with events.writing():
+        return _finish(trial, outcome, only_if_running) is not None
+
+
+def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
+            emitted: list | None = None) -> StudyRow | None:
+    """Store the outcome; returns the locked study row, or None if the trial was not running."""
     now = timezone.now()
     started = trial.started_at or now
     duration_ms = max(0, int((now - started).total_seconds() * 1000))
-    with transaction.atomic():
-        events.lock_log()
-        rows = Trial.objects.filter(pk=trial.pk)
-        if only_if_running:
-            rows = rows.filter(state=TrialState.RUNNING.value)
-        changed = rows.update(
-            state=outcome.state.value, value=outcome.value, metrics=dict(outcome.metrics), error=outcome.error,
-            traceback=outcome.traceback, pruned_step=outcome.pruned_step, finished_at=now, duration_ms=duration_ms,
-        )
-        if not changed:
-            return False
-        trial.refresh_from_db()
-        Study.objects.filter(pk=trial.study_id).update(n_done=F("n_done") + 1, updated_at=now)
-        data = {"number": trial.number, "state": trial.state, "params": trial.params, "value": trial.value,
-                "duration_ms": duration_ms}
-        if outcome.state is TrialState.COMPLETED:
-            data["metrics"] = dict(outcome.metrics)
-        elif outcome.state is TrialState.PRUNED:
-            data.update(step=outcome.pruned_step, reason=outcome.error)
-        else:
-            data["error"] = outcome.error
-        events.append(trial.study_id, _EVENT_FOR_STATE[outcome.state], data)
-        if outcome.state is TrialState.COMPLETED and _take_best(trial):
-            events.append(trial.study_id, "best_updated", {"number": trial.number, "value": trial.value,
-                                                            "params": trial.params})
-        study = Study.objects.get(pk=trial.study_id)
-        events.append(trial.study_id, "study_progress", progress_data(study))
-        _complete_if_done(trial.study_id)
-    return True
-
-
-def _take_best(trial: Trial) -> bool:
-    """Make ``trial`` the study's best if it beats the current best; a conditional UPDATE."""
-    study = Study.objects.only("direction").get(pk=trial.study_id)
-    beaten = Q(best_value__gt=trial.value) if study.direction == Direction.MINIMIZE.value else Q(best_value__lt=trial.value)
-    return bool(Study.objects.filter(Q(pk=trial.study_id) & (Q(best_value__isnull=True) | beaten))
-                .update(best_value=trial.value, best_trial_number=trial.number))
+    rows = Trial.objects.filter(pk=trial.pk)
+    if only_if_running:
+        rows = rows.filter(state=TrialState.RUNNING.value)
+    changed = rows.update(
+        state=outcome.state.value, value=outcome.value, metrics=dict(outcome.metrics), error=outcome.error,
+        traceback=outcome.traceback, pruned_step=outcome.pruned_step, finished_at=now, duration_ms=duration_ms,
+    )
+    if not changed:
+        return None
+    trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
+    study = count_finished(trial, now)
+    data = {"number": trial.number, "state": trial.state, "params": trial.params, "value": trial.value,
+            "duration_ms": duration_ms}
+    if outcome.state is TrialState.COMPLETED:
+        data["metrics"] = dict(outcome.metrics)
+    elif outcome.state is TrialState.PRUNED:
+        data.update(step=outcome.pruned_step, reason=outcome.error)
+    else:
+        data["error"] = outcome.error
+    items = [(_EVENT_FOR_STATE[outcome.state], data)]
+    if outcome.state is TrialState.COMPLETED and study.best_trial_number == trial.number \
+            and study.best_value == trial.value:
+        items.append(("best_updated", {"number": trial.number, "value": trial.value, "params": trial.params}))
+    items.append(("study_progress", progress_data(study)))
+    completed = _completion(study)
+    if completed:
+        items.append(completed)
+    if emitted is None:
+        events.append_many(trial.study_id, items)
+    else:
+        emitted.extend(items)
+    return study
 
 
 def fail_stale_trials(study: Study, grace_seconds: float) -> int:
     """Fail running trials whose heartbeat is older than the grace period ("worker lost")."""
-    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    cutoff = Now() - Value(timedelta(seconds=grace_seconds), output_field=DurationField())  # the database's clock
     stale = list(Trial.objects.filter(study=study, state=TrialState.RUNNING.value, heartbeat_at__lt=cutoff))
     failed = 0
     for trial in stale:
@@ -376,8 +439,7 @@ def fail_stale_trials(study: Study, grace_seconds: float) -> int:
 def requeue_failed(study: Study, max_retries: int) -> int:
     """Put failed trials back as ``waiting`` with their parameters, up to ``max_retries`` each."""
     requeued = 0
-    with transaction.atomic():
-        events.lock_log()
+    with events.writing():
         for trial in Trial.objects.select_for_update().filter(study=study, state=TrialState.FAILED.value,
                                                               retries__lt=max_retries):
             Trial.objects.filter(pk=trial.pk).update(
@@ -395,4 +457,5 @@ def requeue_failed(study: Study, max_retries: int) -> int:
 __all__ = ["SpecError", "StudyExists", "StudyLocked", "StudyNotFound", "Claim", "create_study", "update_study_spec",
            "clone_study", "clone_name", "spec_locked_reason", "check_spec_update", "get_study", "claim_trial",
            "record_intermediate", "finish_trial", "start_study", "stop_study", "queue_study",
-           "fail_stale_trials", "requeue_failed", "heartbeat", "study_spec", "progress_data", "validate_spec"]
+           "fail_stale_trials", "requeue_failed", "claim_queued_study", "joinable_study", "heartbeat",
+           "study_spec", "progress_data", "validate_spec"]

@@ -61,3 +61,49 @@ def learning_curve(params, trial):
 def sleepy(params, trial):
     time.sleep(float(os.environ.get("SOMATIZE_TEST_SLEEP", "0.2")))
     return params["x"]
+
+
+# --- executors that misbehave, for the worker-isolation tests ----------------------
+
+def _misbehaves(params) -> bool:
+    return params["x"] > 0.5
+
+
+@executor("segfaults_above_half", description="crashes its process with SIGSEGV when x > 0.5, else returns x")
+def segfaults_above_half(params, trial):
+    if _misbehaves(params):
+        import ctypes
+
+        ctypes.string_at(0)  # reads address 0: a segmentation fault
+    return params["x"]
+
+
+@executor("exhausts_memory_above_half", description="allocates until memory runs out when x > 0.5 (needs "
+                                                    "--trial-memory), else returns x")
+def exhausts_memory_above_half(params, trial):
+    if _misbehaves(params):
+        import resource
+
+        if resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY:
+            raise RuntimeError("refusing to exhaust the machine's memory: run with --trial-memory")
+        hoard = []
+        for _ in range(1000):  # 64 GB at most, far past any cap a test sets
+            hoard.append(bytearray(64 * 1024 * 1024))
+    return params["x"]
+
+
+@executor("hangs_above_half", description="sleeps an hour when x > 0.5 (needs --trial-timeout), else returns x")
+def hangs_above_half(params, trial):
+    if _misbehaves(params):
+        time.sleep(3600)
+    return params["x"]
+
+
+@executor("stalls_once", description="returns x, but trial SOMATIZE_TEST_STALL_AT (default 3) sleeps 300 s "
+                                     "the first time (marker file SOMATIZE_TEST_STALL_FILE)")
+def stalls_once(params, trial):
+    marker = os.environ.get("SOMATIZE_TEST_STALL_FILE", "")
+    if trial.number == int(os.environ.get("SOMATIZE_TEST_STALL_AT", "3")) and marker and not os.path.exists(marker):
+        open(marker, "w").close()
+        time.sleep(300)
+    return params["x"]

@@ -1,0 +1,86 @@
+"""Events from several worker processes reach a Redis channel-layer subscriber in id order, none missing."""
+
+import asyncio
+import threading
+import uuid
+
+import pytest
+
+from tests.conftest import Project
+
+from .conftest import Database, create, random_spec
+
+
+class Subscriber:
+    """Listens to channel-layer groups through channels-redis, as the web process does."""
+
+    def __init__(self, redis_url: str, prefix: str, groups: list[str]):
+        self.redis_url, self.prefix, self.groups = redis_url, prefix, groups
+        self.received: dict[str, list[dict]] = {g: [] for g in groups}
+        self.ready = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._listen()), daemon=True)
+
+    async def _listen(self) -> None:
+        from channels_redis.core import RedisChannelLayer
+
+        layer = RedisChannelLayer(hosts=[self.redis_url], prefix=self.prefix)
+        channels = {}
+        for group in self.groups:
+            channels[group] = await layer.new_channel()
+            await layer.group_add(group, channels[group])
+        self.ready.set()
+        drains = [asyncio.create_task(self._drain(layer, group, channel)) for group, channel in channels.items()]
+        while not self.done.is_set():
+            await asyncio.sleep(0.05)
+        for task in drains:
+            task.cancel()
+        await asyncio.gather(*drains, return_exceptions=True)
+        await layer.flush()  # the keys under this test's prefix
+
+    async def _drain(self, layer, group: str, channel: str) -> None:
+        while True:
+            message = await layer.receive(channel)
+            self.received[group].append(message["event"])
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.ready.wait(30), "the subscriber could not join its groups"
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join(30)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database_url(request):
+    """PostgreSQL (the team shape) and SQLite (one machine, Redis for live pages)."""
+    return request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+
+
+@pytest.mark.redis
+def test_events_of_three_workers_arrive_in_id_order_with_none_missing(tmp_path, database_url, redis_url):
+    project = Project(tmp_path, database_url=database_url, redis_url=redis_url)
+    prefix = f"somatize-test-{uuid.uuid4().hex[:10]}"
+    project.env["SOMATIZE_REDIS_PREFIX"] = prefix
+    project.env["SOMATIZE_TEST_SLEEP"] = "0.02"
+    project.run("migrate", "-v0")
+    # 20 trials make fewer events than a channel holds (100), so a slow subscriber loses none.
+    create(project, random_spec("broadcast", "sleepy", 20))
+    db = Database(project, database_url)
+    study_id = db.study("broadcast")["id"]
+
+    with Subscriber(redis_url, prefix, [f"study-{study_id}", "studies"]) as subscriber:
+        project.run("run_study", "broadcast", "--workers", "3")
+        stored = [event_id for event_id, _ in db.events("broadcast")]
+        db.wait_for(lambda: len(subscriber.received["studies"]) >= len(stored), "the last events", timeout=30)
+
+    types = [t for _, t in db.events("broadcast")]
+    assert types[0] == "study_started" and types[-1] == "study_completed"
+    assert types.count("trial_started") == types.count("trial_completed") == 20
+    for group, messages in subscriber.received.items():
+        assert [m["id"] for m in messages] == stored, group
+        assert {m["study"] for m in messages} == {study_id}
+    workers = {m["data"]["worker"] for m in subscriber.received[f"study-{study_id}"] if m["type"] == "trial_started"}
+    assert len(workers) == 3
