@@ -77,7 +77,7 @@ class BayesianSampler(Sampler):
     def suggest(self, number: int, history: Sequence[FrozenTrial]) -> dict[str, Any]:
         rng = np.random.default_rng([self.seed, number])
         if number < self.n_startup:
-            return startup_point(self.space, self.seed, number, self.n_startup)
+            return startup_point(self.space, self.seed, number)
         with BLAS.limit(limits=1, user_api="blas"):
             return self._suggest_by_model(rng, history)
 

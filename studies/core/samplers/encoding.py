@@ -105,15 +105,16 @@ def _snap_int(dim: IntDimension, u: np.ndarray) -> np.ndarray:
     return (axis - lo) / (hi - lo)
 
 
-def startup_point(space: SearchSpace, seed: int, number: int, n_startup: int) -> dict[str, Any]:
-    """Trial ``number``'s point of a scrambled Sobol design of ``n_startup`` points.
+def startup_point(space: SearchSpace, seed: int, number: int) -> dict[str, Any]:
+    """Trial ``number``'s point of a scrambled Sobol sequence.
 
     The whole design is fixed by the seed, so startup trials fill the space evenly
     whichever worker claims them and in whatever order.
     """
     sobol = qmc.Sobol(d=len(space), scramble=True, rng=np.random.default_rng([seed, 0x50B0]))
-    points = sobol.random(1 << max(0, (n_startup - 1).bit_length()))
-    return Encoding(space).from_uniform(points[number])
+    if number:
+        sobol.fast_forward(number)
+    return Encoding(space).from_uniform(sobol.random(1)[0])
 
 
 def params_key(params: Mapping[str, Any]) -> tuple:
