@@ -42,7 +42,9 @@ class Encoding:
             if dim.name not in params:
                 row[j] = INACTIVE_CATEGORY if self.is_categorical[j] else INACTIVE_NUMERIC
             elif self.is_categorical[j]:
-                row[j] = dim.index(params[dim.name])
+                # A value no longer among the choices (the spec was edited) is its own level.
+                value = params[dim.name]
+                row[j] = dim.index(value) if dim.contains(value) else INACTIVE_CATEGORY
             else:
                 row[j] = min(max(dim.to_unit(params[dim.name]), 0.0), 1.0)
         return row

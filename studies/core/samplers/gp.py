@@ -5,12 +5,14 @@ scaled squared difference to the distance; categorical columns add 1/l² when th
 choices differ (the overlap distance), so choices have no false order.
 
 Hyperparameters (length scales, signal variance, noise variance) are the maximum a
-posteriori estimate under weak priors, found by L-BFGS-B with analytic gradients:
-- length scales ~ LogNormal(sqrt(2) + log(d)/2, sqrt(3)): the dimension-scaled prior of
-  Hvarfner, Hellsten & Nardi (ICML 2024), which keeps the model from over-fitting many
-  short length scales to a few points as the dimension grows;
-- noise variance ~ LogNormal(-4, 1) on standardised targets (small but not zero);
-- signal variance ~ LogNormal(0, 1) (targets are standardised).
+posteriori estimate under weak priors, found by L-BFGS-B with analytic gradients from
+two starts (the prior's centre and short length scales, as the likelihood can have a
+smooth and a rugged mode):
+- length scales: log prior -(l² + 1/l²)/10, flat around the unit cube's width and a
+  soft wall against l → ∞ (a column ignored on thin evidence) and l → 0 (noise fitted);
+- signal variance ~ LogNormal(0, 1) (targets are standardised);
+- noise variance ~ Exponential(mean 1/30 of the target variance): small, and free to
+  go to zero for a deterministic objective.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ SQRT5 = math.sqrt(5.0)
 LENGTH_BOUNDS = (math.log(1e-3), math.log(1e3))
 SIGNAL_BOUNDS = (math.log(1e-2), math.log(1e2))
 NOISE_BOUNDS = (math.log(1e-6), math.log(1.0))
-NOISE_PRIOR = (-4.0, 1.0)
+# Exponential prior on the noise variance, mean 1/NOISE_RATE of the standardised
+# targets: small noise is the expectation, but nothing stops it from going to zero
+# for a deterministic objective (a log-normal prior would hold it near its median and
+# blur the model just where the optimum is being pinned down).
+NOISE_RATE = 30.0
 SIGNAL_PRIOR = (0.0, 1.0)
 
 
@@ -87,8 +93,16 @@ class GaussianProcess:
 
     def condition(self, y: np.ndarray) -> "GaussianProcess":
         k = matern52(scaled_sq_distances(self.x, self.x, self.lengths, self.categorical), self.signal)
-        k[np.diag_indices_from(k)] += self.noise + 1e-9
-        self.chol = cho_factor(k, lower=True)
+        # Near-duplicate points with almost no noise can make k numerically singular:
+        # add jitter until the factorisation succeeds.
+        for jitter in (1e-9, 1e-7, 1e-5, 1e-3, 1e-1):
+            try:
+                self.chol = cho_factor(k + (self.noise + jitter) * np.eye(len(k)), lower=True)
+                break
+            except np.linalg.LinAlgError:
+                continue
+        else:
+            raise np.linalg.LinAlgError("the kernel matrix is singular even with jitter")
         self.alpha = cho_solve(self.chol, y)
         return self
 
@@ -116,8 +130,6 @@ def fit(x: np.ndarray, y: np.ndarray, categorical: np.ndarray) -> GaussianProces
     """MAP hyperparameters for standardised ``y``, then the conditioned process."""
     n, d = x.shape
     d2 = pair_differences(x, x, categorical)
-    length_mu = math.sqrt(2.0) + 0.5 * math.log(max(d, 1))
-    length_sigma = math.sqrt(3.0)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         lengths = np.exp(theta[:d])
@@ -142,19 +154,16 @@ def fit(x: np.ndarray, y: np.ndarray, categorical: np.ndarray) -> GaussianProces
         grad[d + 1] = 0.5 * noise * np.trace(w)
         lp, glp = length_prior(lengths)
         sp, gsp = lognormal_logpdf(np.array([signal]), *SIGNAL_PRIOR)
-        np_, gnp = lognormal_logpdf(np.array([noise]), *NOISE_PRIOR)
-        total = mll + lp.sum() + sp[0] + np_[0]
+        total = mll + lp.sum() + sp[0] - NOISE_RATE * noise
         grad[:d] += glp
         grad[d] += gsp[0]
-        grad[d + 1] += gnp[0]
+        grad[d + 1] -= NOISE_RATE * noise
         return -total, -grad
 
     bounds = [LENGTH_BOUNDS] * d + [SIGNAL_BOUNDS, NOISE_BOUNDS]
     best = None
-    # Two starts: the length-scale prior's median and a ten times shorter one, so a
-    # rugged function is not stuck with the smooth local optimum of the likelihood.
     for start_length in (0.0, math.log(0.2)):
-        theta0 = np.concatenate([np.full(d, start_length), [0.0, NOISE_PRIOR[0]]])
+        theta0 = np.concatenate([np.full(d, start_length), [0.0, math.log(1e-2)]])
         result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
                           options={"maxiter": 200})
         if best is None or result.fun < best.fun:
