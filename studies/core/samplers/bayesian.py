@@ -10,8 +10,9 @@ every space the spec allows.
 What goes in, per suggestion (all deterministic given seed, trial number, history):
 - The first ``n_startup`` trials (default 2·(d+1), capped at 20) are points of a
   scrambled Sobol design: even coverage, and distinct for every trial number.
-- Targets are turned into minimisation, then standardised and Yeo-Johnson transformed
-  (as HEBO does): heavy tails such as Rosenbrock's would otherwise dominate the fit.
+- Targets are turned into minimisation, standardised and Yeo-Johnson transformed (as
+  HEBO does), the exponent capped so only the tail of bad values is compressed: heavy
+  tails such as Rosenbrock's would otherwise dominate the fit.
 - Pruned trials count as observations no better than the median of completed ones
   (they were stopped for being worse than their peers), failed ones as the worst value
   seen: both push the search away, and failed params are also never re-proposed as-is.
@@ -20,7 +21,8 @@ What goes in, per suggestion (all deterministic given seed, trial number, histor
   parallel workers spread out. An exact repeat of a running or failed configuration is
   never returned.
 - Cost stays bounded: past ``MAX_POINTS`` observations the model is fitted to the best
-  half of that budget plus a seeded random draw of the rest.
+  half of that budget plus a seeded random draw of the rest (about 0.06 s of CPU per
+  suggestion at 1,000 trials; BLAS is kept single-threaded, see ``BLAS``).
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ from .encoding import Encoding, params_key, startup_point
 from .gp import fit
 
 MAX_POINTS = 128
+MAX_STARTUP = 20
 # The matrices here are small (at most a few hundred rows): a multi-threaded BLAS
 # spends more on waking threads than on arithmetic, ten times more on a busy machine.
 BLAS = ThreadpoolController()
-MAX_STARTUP = 20
 
 
 def default_n_startup(n_dims: int) -> int:
@@ -77,7 +79,12 @@ class BayesianSampler(Sampler):
     def suggest(self, number: int, history: Sequence[FrozenTrial]) -> dict[str, Any]:
         rng = np.random.default_rng([self.seed, number])
         if number < self.n_startup:
-            return startup_point(self.space, self.seed, number)
+            params = startup_point(self.space, self.seed, number)
+            # In a small discrete space design points can coincide with a running or
+            # failed trial; never hand those out again.
+            avoid = {params_key(t.params) for t in history
+                     if t.state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAILED)}
+            return params if params_key(params) not in avoid else self._random_unseen(rng, avoid)
         with BLAS.limit(limits=1, user_api="blas"):
             return self._suggest_by_model(rng, history)
 

@@ -183,3 +183,14 @@ def test_startup_trials_are_distinct_whatever_order_they_are_claimed_in():
     backward = [sampler.suggest(k, []) for k in reversed(range(8))][::-1]
     assert forward == backward
     assert len({params_key(p) for p in forward}) == 8
+
+
+def test_startup_trials_skip_a_design_point_that_is_running_or_failed():
+    space = [{"name": "a", "type": "int", "low": 0, "high": 2},
+             {"name": "b", "type": "categorical", "choices": ["p", "q", "r"]}]
+    sampler, _ = bayesian(space, seed=0, n_startup=6)
+    design = sampler.suggest(3, [])
+    for state in (TrialState.FAILED, TrialState.RUNNING):
+        # Another trial already holds trial 3's design point (e.g. a retried one).
+        history = [FrozenTrial(0, state, design)]
+        assert params_key(sampler.suggest(3, history)) != params_key(design)
