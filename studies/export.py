@@ -49,6 +49,17 @@ def to_csv(study: Study) -> str:
     return out.getvalue()
 
 
+FORMATS = ("json", "csv")
+
+
+def render(study: Study, fmt: str) -> str:
+    """The whole export as ``export_study --format fmt`` writes it (ending in a newline)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    text = to_json(study) if fmt == "json" else to_csv(study)
+    return text if text.endswith("\n") else text + "\n"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""

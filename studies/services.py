@@ -8,6 +8,7 @@ a trial number is claimed, and counters move with conditional UPDATEs.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,6 +40,15 @@ class StudyExists(ValueError):
         super().__init__(f"a study named {name!r} already exists; pass --replace to overwrite it or rename the spec")
 
 
+class StudyLocked(ValueError):
+    """A change that would make a study's existing trials meaningless (or race its workers)."""
+
+    def __init__(self, name: str, reason: str, fields: list[str]):
+        self.fields = fields
+        super().__init__(f"study {name!r} cannot change {', '.join(fields)}: {reason}; "
+                         f"clone it to run a changed version")
+
+
 # --- studies ---------------------------------------------------------------------
 
 def validate_spec(raw: Any) -> StudySpec:
@@ -67,6 +77,95 @@ def create_study(raw: Any, replace: bool = False) -> Study:
             metric=spec.metric, direction=spec.direction.value, n_trials=spec.n_trials,
         )
     return study
+
+
+# Once a study has trials (or a worker may hold its spec), these are all that may change.
+EDITABLE_WHEN_LOCKED = ("description", "n_trials")
+
+
+def spec_locked_reason(study: Study) -> str | None:
+    """Why the study's spec (search space, objective, sampler...) is frozen; None if it is not."""
+    if study.state in (StudyState.QUEUED, StudyState.RUNNING):
+        return f"it is {study.state}, so a worker may already be using its spec"
+    count = Trial.objects.filter(study=study).count()
+    if count:
+        return (f"it has {count} trial{'s' if count != 1 else ''}, whose parameters and values "
+                f"belong to the current search space and objective")
+    return None
+
+
+def check_spec_update(study: Study, spec: StudySpec) -> None:
+    """Raise StudyLocked if ``study`` may not take ``spec`` (see ``update_study_spec``)."""
+    reason = spec_locked_reason(study)
+    if reason is None:
+        return
+    new = spec.to_dict()
+    frozen = [key for key in new if key not in EDITABLE_WHEN_LOCKED and new[key] != study.spec.get(key)]
+    if frozen:
+        raise StudyLocked(study.name, reason, frozen)
+    if spec.n_trials < study.n_trials:
+        raise StudyLocked(study.name, f"{reason}; the budget can only be raised (it is {study.n_trials})",
+                          ["n_trials"])
+
+
+def update_study_spec(study: Study, raw: Any) -> Study:
+    """Replace a study's spec, keeping its trials' meaning intact.
+
+    A study without trials that no worker may hold can change anything (the spec is
+    validated exactly as ``create_study`` does). Otherwise only the description and the
+    budget may change, and the budget only upward: its trials were sampled from this
+    space for this objective. Raising the budget of a completed study makes it
+    ``stopped`` again, so a worker can resume it. Raises SpecError, StudyExists or StudyLocked.
+    """
+    spec = with_seed(validate_spec(raw))
+    new = spec.to_dict()
+    with transaction.atomic():
+        events.lock_log()
+        current = Study.objects.select_for_update().get(pk=study.pk)
+        if spec.name != current.name and Study.objects.filter(name=spec.name).exists():
+            raise StudyExists(spec.name)
+        check_spec_update(current, spec)
+        before = (current.n_trials, current.state)
+        state, finished_at = current.state, current.finished_at
+        if state == StudyState.COMPLETED and spec.n_trials > current.n_done:
+            state, finished_at = StudyState.STOPPED, None  # more trials to run: resumable again
+        Study.objects.filter(pk=current.pk).update(
+            name=spec.name, description=spec.description, executor=spec.executor, spec=new,
+            metric=spec.metric, direction=spec.direction.value, n_trials=spec.n_trials,
+            state=state, finished_at=finished_at, updated_at=timezone.now())
+        current.refresh_from_db()
+        if (current.n_trials, current.state) != before:
+            events.append(current.pk, "study_progress", progress_data(current))
+    study.refresh_from_db()
+    return study
+
+
+_COPY_SUFFIX = re.compile(r"-copy(-\d+)?$")
+
+
+def clone_name(name: str) -> str:
+    """The first free name of ``<name>-copy``, ``<name>-copy-2``, ...; a copy's copy counts on."""
+    base = _COPY_SUFFIX.sub("", name)
+    taken = set(Study.objects.filter(name__startswith=f"{base[:80]}").values_list("name", flat=True))
+    for n in range(1, 100_000):
+        suffix = "-copy" if n == 1 else f"-copy-{n}"
+        candidate = base[:100 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+    raise StudyExists(f"{base}-copy")
+
+
+def clone_study(study: Study) -> Study:
+    """A new study with the same spec (seed included) under a new unique name, without trials."""
+    raw = {**study.spec}
+    for _ in range(5):
+        raw["name"] = clone_name(study.name)
+        try:
+            with transaction.atomic():
+                return create_study(raw)
+        except (StudyExists, IntegrityError):
+            continue  # another writer took the name between our look and our insert
+    raise StudyExists(raw["name"])
 
 
 def get_study(name: str) -> Study:
@@ -102,28 +201,26 @@ def start_study(study: Study) -> bool:
     return bool(moved)
 
 
-def stop_study(study: Study) -> bool:
-    """Mark a running study ``stopped`` (resumable). Returns whether it changed."""
+def _transition(study: Study, from_states: list[str], to_state: str, event_type: str) -> bool:
+    """Move the study between states with a conditional UPDATE; emit ``event_type`` if it moved."""
     with transaction.atomic():
         events.lock_log()
-        moved = Study.objects.filter(pk=study.pk, state=StudyState.RUNNING).update(
-            state=StudyState.STOPPED, updated_at=timezone.now())
+        moved = Study.objects.filter(pk=study.pk, state__in=from_states).update(
+            state=to_state, updated_at=timezone.now())
         if moved:
             study.refresh_from_db()
-            events.append(study.pk, "study_stopped", progress_data(study))
+            events.append(study.pk, event_type, progress_data(study))
     return bool(moved)
+
+
+def stop_study(study: Study) -> bool:
+    """Mark a running study ``stopped`` (resumable). Returns whether it changed."""
+    return _transition(study, [StudyState.RUNNING], StudyState.STOPPED, "study_stopped")
 
 
 def queue_study(study: Study) -> bool:
     """Queue a study for ``run_worker``; only created or stopped studies can be queued."""
-    with transaction.atomic():
-        events.lock_log()
-        moved = Study.objects.filter(pk=study.pk, state__in=[StudyState.CREATED, StudyState.STOPPED]).update(
-            state=StudyState.QUEUED, updated_at=timezone.now())
-        if moved:
-            study.refresh_from_db()
-            events.append(study.pk, "study_queued", progress_data(study))
-    return bool(moved)
+    return _transition(study, [StudyState.CREATED, StudyState.STOPPED], StudyState.QUEUED, "study_queued")
 
 
 def _complete_if_done(study_id: int) -> None:
@@ -149,7 +246,7 @@ class Claim:
     params: dict[str, Any]
 
 
-def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
+def claim_trial(study: Study, worker_id: str, sampler=None, _attempt: int = 0) -> Claim | None:
     """Atomically take the next trial for ``worker_id``, or None when the budget is spent.
 
     A trial re-queued as ``waiting`` is taken first; otherwise the next number is
@@ -183,9 +280,11 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
             events.append(locked.pk, "trial_started", {"number": trial.number, "params": trial.params,
                                                         "worker": worker_id})
     except IntegrityError:
-        # Another writer slipped in despite the lock (a database without row locks):
-        # the caller simply asks again.
-        return claim_trial(study, worker_id, sampler)
+        # Another writer took this number despite the lock (possible only on a database
+        # without row locks): the unique constraint refused ours, so ask again.
+        if _attempt >= 5:
+            raise
+        return claim_trial(study, worker_id, sampler, _attempt=_attempt + 1)
     return Claim(trial=trial, params=trial.params)
 
 
@@ -293,6 +392,7 @@ def requeue_failed(study: Study, max_retries: int) -> int:
     return requeued
 
 
-__all__ = ["SpecError", "StudyExists", "StudyNotFound", "Claim", "create_study", "get_study", "claim_trial",
+__all__ = ["SpecError", "StudyExists", "StudyLocked", "StudyNotFound", "Claim", "create_study", "update_study_spec",
+           "clone_study", "clone_name", "spec_locked_reason", "check_spec_update", "get_study", "claim_trial",
            "record_intermediate", "finish_trial", "start_study", "stop_study", "queue_study",
            "fail_stale_trials", "requeue_failed", "heartbeat", "study_spec", "progress_data", "validate_spec"]

@@ -99,9 +99,18 @@ class Project:
         return path
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database migrated once per session; each project starts from a copy."""
+    template = Project(tmp_path_factory.mktemp("template"))
+    template.run("migrate", "-v0")
+    return template.data_dir / "somatize.sqlite3"
+
+
 @pytest.fixture
-def project(tmp_path) -> Project:
+def project(tmp_path, migrated_sqlite) -> Project:
     """A migrated SQLite project in a temporary directory."""
-    p = Project(tmp_path)
-    p.run("migrate", "-v0")
-    return p
+    import shutil
+
+    shutil.copy(migrated_sqlite, tmp_path / "somatize.sqlite3")
+    return Project(tmp_path)

@@ -51,11 +51,31 @@ class Dimension:
 
 
 @dataclass(frozen=True)
-class FloatDimension(Dimension):
+class NumericDimension(Dimension):
     low: float
     high: float
     log: bool = False
 
+    def _axis(self) -> tuple[float, float]:
+        """The interval that [0, 1] maps onto linearly (in log space on a log scale)."""
+        raise NotImplementedError
+
+    def _value_at(self, u: float) -> float:
+        lo, hi = self._axis()
+        x = lo + u * (hi - lo)
+        return math.exp(x) if self.log else x
+
+    def to_unit(self, value: float) -> float:
+        lo, hi = self._axis()
+        x = math.log(value) if self.log else value
+        return (x - lo) / (hi - lo)
+
+    def spec_fields(self) -> dict:
+        return {"low": self.low, "high": self.high, "scale": "log" if self.log else "linear"}
+
+
+@dataclass(frozen=True)
+class FloatDimension(NumericDimension):
     type = "float"
 
     def _axis(self) -> tuple[float, float]:
@@ -69,29 +89,14 @@ class FloatDimension(Dimension):
             return self.low
         if u >= 1.0:
             return self.high
-        lo, hi = self._axis()
-        x = lo + u * (hi - lo)
-        value = math.exp(x) if self.log else x
-        return min(max(value, self.low), self.high)
-
-    def to_unit(self, value: float) -> float:
-        lo, hi = self._axis()
-        x = math.log(value) if self.log else value
-        return (x - lo) / (hi - lo)
+        return min(max(self._value_at(u), self.low), self.high)
 
     def contains(self, value: Any) -> bool:
         return is_number(value) and math.isfinite(value) and self.low <= value <= self.high
 
-    def spec_fields(self) -> dict:
-        return {"low": self.low, "high": self.high, "scale": "log" if self.log else "linear"}
-
 
 @dataclass(frozen=True)
-class IntDimension(Dimension):
-    low: int
-    high: int
-    log: bool = False
-
+class IntDimension(NumericDimension):
     type = "int"
 
     def _axis(self) -> tuple[float, float]:
@@ -103,21 +108,11 @@ class IntDimension(Dimension):
         return lo, hi
 
     def from_unit(self, u: float) -> int:
-        lo, hi = self._axis()
-        x = lo + min(max(u, 0.0), 1.0) * (hi - lo)
-        value = round(math.exp(x) if self.log else x)
+        value = round(self._value_at(min(max(u, 0.0), 1.0)))
         return int(min(max(value, self.low), self.high))
-
-    def to_unit(self, value: int) -> float:
-        lo, hi = self._axis()
-        x = math.log(value) if self.log else value
-        return (x - lo) / (hi - lo)
 
     def contains(self, value: Any) -> bool:
         return is_number(value) and float(value).is_integer() and self.low <= value <= self.high
-
-    def spec_fields(self) -> dict:
-        return {"low": self.low, "high": self.high, "scale": "log" if self.log else "linear"}
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ class Command(BaseCommand):
             study = services.get_study(options["name"])
         except services.StudyNotFound as exc:
             raise CommandError(str(exc)) from None
-        text = export.to_json(study) if options["format"] == "json" else export.to_csv(study)
+        text = export.render(study, options["format"])
         if options["output"]:
             try:
                 with open(options["output"], "w", encoding="utf-8") as f:
-                    f.write(text if text.endswith("\n") else text + "\n")
+                    f.write(text)
             except OSError as exc:
                 raise CommandError(f"--output {options['output']}: {exc.strerror}") from None
         else:
-            self.stdout.write(text, ending="" if text.endswith("\n") else "\n")
+            self.stdout.write(text, ending="")

@@ -1,0 +1,6 @@
+"""The Django admin for studies and trials (staff only, as every admin page)."""
+
+from .study_admin import StudyAdmin
+from .trial_admin import TrialAdmin
+
+__all__ = ["StudyAdmin", "TrialAdmin"]
