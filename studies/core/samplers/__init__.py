@@ -8,12 +8,14 @@ from ..errors import SpecError
 from ..space import SearchSpace
 from ..trials import Direction
 from .base import Sampler
+from .bayesian import BayesianSampler
 from .grid import GridSampler
 from .random import RandomSampler
 
 SAMPLERS: dict[str, type[Sampler]] = {
     "grid": GridSampler,
     "random": RandomSampler,
+    "bayesian": BayesianSampler,
 }
 
 
