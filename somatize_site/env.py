@@ -7,6 +7,7 @@ deployment fails at start-up with ImproperlyConfigured instead of running half-s
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -79,6 +80,11 @@ def env_database(name: str, default: str) -> dict:
         config["CONN_HEALTH_CHECKS"] = False
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30,
                              "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        # Tests use a file too, not Django's shared-cache in-memory database: that one
+        # locks whole tables between connections, so a websocket consumer reading events
+        # would make a concurrent worker's insert fail, which never happens in WAL mode.
+        path = Path(config["NAME"])
+        config["TEST"] = {"NAME": str(path.with_name(f"test_{path.name}"))}
     elif "postgresql" not in engine:
         raise ImproperlyConfigured(f"{name}: only SQLite and PostgreSQL are supported (got {engine})")
     return config

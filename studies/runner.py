@@ -27,6 +27,12 @@ from .models import Study, StudyState, Trial
 from .selectors import peers_at_step
 
 
+def refresh_connection() -> None:
+    """Drop a broken or expired database connection, never one inside a transaction."""
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived while a trial ran (BaseException: executors can't swallow it)."""
 
@@ -188,7 +194,7 @@ class StudyRunner:
         if not force and now < self._next_maintenance:
             return
         self._next_maintenance = now + self.maintenance_interval
-        close_old_connections()
+        refresh_connection()
         services.fail_stale_trials(self.study, self.heartbeat_grace)
         if self.retry_failed:
             services.requeue_failed(self.study, self.retry_failed)
@@ -238,7 +244,7 @@ class StudyRunner:
             with Heartbeat(trial, interval=max(self.heartbeat_grace / 4, 0.5)):
                 return self.execute(self.study.executor, trial, hooks)
         except Interrupted as exc:
-            close_old_connections()  # a signal may have cut a query short; reconnect if so
+            refresh_connection()  # a signal may have cut a query short; reconnect if so
             return TrialOutcome.failed(f"interrupted: the worker was stopped by {exc.args[0] if exc.args else 'a signal'}")
         finally:
             self._executing = False
