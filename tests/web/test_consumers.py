@@ -188,3 +188,36 @@ async def test_a_cursor_from_the_future_gets_a_snapshot():
     first = await communicator.receive_json_from(timeout=TIMEOUT)
     assert first["type"] == "snapshot" and first["data"]["name"] == "future"
     await communicator.disconnect()
+
+
+@pytest.mark.redis
+async def test_a_socket_receives_every_event_of_three_worker_processes_through_redis_in_order(
+        redis_url, settings, tmp_path):
+    """Issue 5's end-to-end check: real worker processes, Redis, and our websocket consumer."""
+    import asyncio
+
+    from tests.conftest import Project
+
+    prefix = redis_prefix()
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [redis_url], "prefix": prefix}}}
+    cookie = await make_user()
+    # Trials that take a little while, so the three workers overlap.
+    study = await database_sync_to_async(services.create_study)(
+        quadratic_spec("three-workers", n_trials=24, executor="sleepy"))
+    # The workers share this test's database file and this test's Redis prefix.
+    workers = Project(tmp_path, database_url=f"sqlite:///{settings.DATABASES['default']['NAME']}",
+                      redis_url=redis_url)
+    workers.env.update(SOMATIZE_REDIS_PREFIX=prefix, SOMATIZE_TEST_SLEEP="0.02")
+    study_socket = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
+
+    await asyncio.to_thread(workers.run, "run_study", "three-workers", "--workers", "3")
+
+    expected = await stored(study.pk)
+    received = await receive(study_socket, len(expected))
+    assert [(m["id"], m["type"]) for m in received] == expected
+    assert expected[-1][1] == "study_completed"
+    assert sum(1 for _, kind in expected if kind == "trial_completed") == 24
+    assert len({m["data"]["worker"] for m in received if m["type"] == "trial_started"}) == 3
+    assert await study_socket.receive_nothing(timeout=0.5)
+    await study_socket.disconnect()
