@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: set up, create a login and the demo studies, serve the dashboard on
-# http://127.0.0.1:8000 and run the studies live in background workers (paced). Ctrl-C stops
-# everything this script started.
+# http://127.0.0.1:8000 and run the studies live through a queue worker (run_worker).
+# Ctrl-C stops everything this script started; the studies are left resumable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements.txt
@@ -17,45 +17,43 @@ if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
 fi
 
 $py manage.py migrate -v0
-login=$($py manage.py create_login demo)           # a new random password on every run
+login=$($py manage.py create_login demo --staff)     # a new random password on every run
 password=${login##* }
 names=()
 for spec in demo/*.json; do
   $py manage.py create_study "$spec" --replace
   names+=("$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$spec")")
 done
+# The slow, real-model studies first: they are the ones worth watching live.
+$py manage.py queue_study mlp-digits svm-digits sgd-digits branin-grid mixed-random
 
 pids=()
 stop() {
   trap - INT TERM EXIT
   echo
   echo "stopping the demo..."
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   exit 0
 }
 trap stop INT TERM EXIT
 
-.venv/bin/daphne -b "$host" -p "$port" somatize_site.asgi:application 2>"$logs/demo-daphne.log" &
+.venv/bin/daphne -b "$host" -p "$port" somatize_site.asgi:application >"$logs/demo-daphne.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && break; sleep 0.1; done
 
-# Each study runs in its own background worker, paced (scripts/demo_worker.py) so that
-# you see the trials arrive: the analytic ones would otherwise finish in a second.
-for name in "${names[@]}"; do
-  $py scripts/demo_worker.py "$name" 0.4 >>"$logs/demo-workers.log" 2>&1 &
-  pids+=($!)
-done
+# Two studies at a time; the others wait in the queue (watch them start on the list page).
+$py manage.py run_worker --concurrency 2 --poll 1 >>"$logs/demo-worker.log" 2>&1 &
+pids+=($!)
 
 cat <<INFO
 
-  Somatize Studies dashboard: http://$host:$port/
+  Somatize Studies dashboard: http://$host:$port/        (admin: http://$host:$port/admin/)
   log in as:  demo / $password
 
-  ${#names[@]} demo studies are running in background workers (log: $logs/demo-workers.log).
-  Ctrl-C stops the server and the workers.
+  ${#names[@]} demo studies are queued; run_worker runs them two at a time (log: $logs/demo-worker.log).
+  Queue more from the admin (clone a study, then "Queue for running").
+  Ctrl-C stops the server and the worker.
 
 INFO
-wait "${pids[@]:1}" 2>/dev/null || true
-echo "all demo studies have finished; the dashboard stays up until Ctrl-C."
 wait "${pids[0]}"

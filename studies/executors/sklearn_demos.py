@@ -60,3 +60,29 @@ def sgd_digits(params, trial):
         if trial.should_prune():
             raise TrialPruned(f"validation accuracy {accuracy:.4f} at epoch {epoch}")
     return {"accuracy": accuracy, "train_accuracy": model.score(X_train, y_train)}
+
+
+@executor("mlp_digits", description="a small neural network on digits, trained epoch by epoch (reports validation "
+                                    "accuracy each epoch); params hidden, alpha, learning_rate_init, epochs")
+def mlp_digits(params, trial):
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X_train, X_val, y_train, y_val = _digits_split()
+    model = MLPClassifier(hidden_layer_sizes=(int(params.get("hidden", 64)),), alpha=params.get("alpha", 1e-4),
+                          learning_rate_init=params.get("learning_rate_init", 1e-3), batch_size=64,
+                          random_state=trial.number)
+    classes = np.unique(y_train)
+    accuracy = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for epoch in range(int(params.get("epochs", 30))):
+            model.partial_fit(X_train, y_train, classes=classes)
+            accuracy = model.score(X_val, y_val)
+            trial.report(epoch, accuracy=accuracy)
+            if trial.should_prune():
+                raise TrialPruned(f"validation accuracy {accuracy:.4f} at epoch {epoch}")
+    return {"accuracy": accuracy, "train_accuracy": model.score(X_train, y_train)}

@@ -9,10 +9,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--password", help="the password to set (default: a new random one)")
+        parser.add_argument("--staff", action="store_true", help="also let this login use the admin (superuser)")
 
     def handle(self, *args, **options):
         if options["password"] is not None and len(options["password"]) < 8:
             raise CommandError("--password must be at least 8 characters")
-        password, created = ensure_login(options["username"], options["password"])
+        password, created = ensure_login(options["username"], options["password"], staff=options["staff"])
         action = "created" if created else "password reset for"
         self.stdout.write(f"{action} login {options['username']} with password {password}")

@@ -33,5 +33,6 @@ class Command(BaseCommand):
         except (SpecError, services.StudyExists) as exc:
             raise CommandError(f"{options['spec']}: {exc}") from None
         sampler = study.spec["sampler"]
+        seed = f" (seed {sampler['seed']})" if "seed" in sampler else ""
         self.stdout.write(f"created study {study.name} (id {study.pk}): {study.n_trials} trials, "
-                          f"{sampler['type']} sampler (seed {sampler.get('seed')}), executor {study.executor}")
+                          f"{sampler['type']} sampler{seed}, executor {study.executor}")
