@@ -10,9 +10,8 @@ import pytest
 
 from tests.support.specs import DESIGN_SPEC
 
-# The spec of DESIGN.md section 2, with a budget small enough for a test.
-DESIGN_SPEC = {**DESIGN_SPEC, "n_trials": 8, "pruner": {"type": "median", "n_warmup_steps": 1, "n_min_trials": 3}}
 QUICK_SPEC = {**DESIGN_SPEC, "name": "quick", "executor": "mixed", "n_trials": 12, "pruner": {"type": "none"},
+              "sampler": {"type": "random", "seed": 7},
               "objective": {"metric": "value", "direction": "minimize"},
               "search_space": [
                   {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
@@ -28,10 +27,11 @@ def test_the_design_spec_runs_to_its_budget_and_exports_the_best_trial(project):
     project.run("create_study", str(project.write_spec(DESIGN_SPEC)))
     project.run("run_study", "svm-digits")
     doc = export(project, "svm-digits")
-    assert doc["name"] == "svm-digits" and doc["state"] == "completed" and doc["n_trials"] == 8
+    assert doc["name"] == "svm-digits" and doc["state"] == "completed" and doc["n_trials"] == 40
+    assert doc["sampler"] == {"type": "bayesian", "seed": 7, "n_startup": 10}
     assert set(doc) >= {"id", "name", "executor", "objective", "sampler", "n_trials", "state", "best_trial", "trials"}
     trials = doc["trials"]
-    assert [t["number"] for t in trials] == list(range(8))
+    assert [t["number"] for t in trials] == list(range(40))
     assert all(t["state"] in ("completed", "pruned", "failed") for t in trials)
     completed = [t for t in trials if t["state"] == "completed"]
     best = max(completed, key=lambda t: t["value"])
@@ -195,3 +195,14 @@ def test_run_study_draws_a_live_progress_line_on_a_terminal_only(project):
     assert "\rquick: 4/12 · best " in screen and "trials/s · ETA" in screen
     piped = project.run("run_study", "quick", "--n-trials", "2").stdout
     assert "\r" not in piped and "trials/s" not in piped
+
+
+def test_queue_study_queues_created_studies_for_run_worker(project):
+    project.run("create_study", str(project.write_spec(QUICK_SPEC)))
+    assert project.run("queue_study", "quick").stdout.strip() == "queued quick"
+    assert "quick is queued: left as it is" in project.run("queue_study", "quick").stdout
+    assert project.run("list_studies").stdout.splitlines()[1].split()[:2] == ["quick", "queued"]
+    project.run("run_worker", "--max-studies", "1", "--poll", "0.2")
+    assert export(project, "quick")["state"] == "completed"
+    missing = project.run("queue_study", "ghost", check=False)
+    assert missing.returncode != 0 and "no study named 'ghost'" in missing.stderr
