@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -39,35 +38,9 @@ def setup_django(database_url: str | None) -> None:
 
 
 def build_study(n: int):
-    from studies import services
-    from studies.models import Study, StudyEvent, Trial, TrialValue
+    from bench.synthetic import build_finished_study
 
-    study = services.create_study({
-        "name": f"bench-{n}", "executor": "mixed", "objective": {"metric": "value", "direction": "minimize"},
-        "sampler": {"type": "random", "seed": 1}, "n_trials": n,
-        "search_space": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
-                         {"name": "layers", "type": "int", "low": 1, "high": 8},
-                         {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}]},
-        replace=True)
-    rng = random.Random(n)
-    states = ["completed"] * 8 + ["pruned", "failed"]
-    rows = []
-    for number in range(n):
-        state = rng.choice(states)
-        rows.append(Trial(study=study, number=number, state=state, duration_ms=rng.randint(1, 900),
-                          params={"lr": 10 ** rng.uniform(-5, 0), "layers": rng.randint(1, 8),
-                                  "activation": rng.choice(["relu", "tanh", "sigmoid"])},
-                          value=rng.uniform(0, 100) if state == "completed" else None))
-    Trial.objects.bulk_create(rows, batch_size=5000)
-    ids = Trial.objects.filter(study=study).order_by("-number").values_list("id", flat=True)[:200]
-    TrialValue.objects.bulk_create([TrialValue(trial_id=t, study=study, step=s, metric="value", value=s / 10)
-                                    for t in ids for s in range(20)], batch_size=5000)
-    StudyEvent.objects.bulk_create([StudyEvent(study=study, type="study_progress", data={"completed": i + 1})
-                                    for i in range(n)], batch_size=5000)
-    best = Trial.objects.filter(study=study, state="completed").order_by("value").first()
-    Study.objects.filter(pk=study.pk).update(n_done=n, state="completed", best_value=best.value,
-                                             best_trial_number=best.number)
-    return study
+    return build_finished_study(f"bench-{n}", n, seed=n, curves=200)
 
 
 def time_url(client, url: str, repeat: int) -> tuple[float, float, int]:

@@ -7,13 +7,11 @@ count or size grew with the study would fail here long before users noticed.
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
-from studies import services
+from bench.synthetic import build_finished_study
 from studies.core.series import HISTORY_POINTS, SAMPLE_POINTS
-from studies.models import StudyEvent, Trial, TrialValue
 
 N_TRIALS = 100_000
 MAX_QUERIES = 12  # session + user + the page's own few queries, whatever the study's size
@@ -22,32 +20,7 @@ MAX_QUERIES = 12  # session + user + the page's own few queries, whatever the st
 @pytest.fixture(scope="module")
 def big_study(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        study = services.create_study({
-            "name": "big", "executor": "mixed", "objective": {"metric": "value", "direction": "minimize"},
-            "sampler": {"type": "random", "seed": 2}, "n_trials": N_TRIALS,
-            "search_space": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
-                             {"name": "layers", "type": "int", "low": 1, "high": 8},
-                             {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}]})
-        rng = random.Random(7)
-        states = ["completed"] * 8 + ["pruned", "failed"]
-        trials = []
-        for n in range(N_TRIALS):
-            state = rng.choice(states)
-            trials.append(Trial(study=study, number=n, state=state, duration_ms=rng.randint(1, 900),
-                                params={"lr": 10 ** rng.uniform(-5, 0), "layers": rng.randint(1, 8),
-                                        "activation": rng.choice(["relu", "tanh", "sigmoid"])},
-                                value=rng.uniform(0, 100) if state == "completed" else None))
-        Trial.objects.bulk_create(trials, batch_size=5000)
-        recent = list(Trial.objects.filter(study=study, number__gte=N_TRIALS - 100).values_list("id", flat=True))
-        TrialValue.objects.bulk_create([TrialValue(trial_id=tid, study=study, step=s, metric="value", value=s * 0.1)
-                                        for tid in recent for s in range(20)], batch_size=5000)
-        StudyEvent.objects.bulk_create([StudyEvent(study=study, type="study_progress",
-                                                   data={"completed": n + 1, "total": N_TRIALS})
-                                        for n in range(N_TRIALS)], batch_size=5000)
-        best = Trial.objects.filter(study=study, state="completed").order_by("value").first()
-        type(study).objects.filter(pk=study.pk).update(n_done=N_TRIALS, state="completed", best_value=best.value,
-                                                       best_trial_number=best.number)
-        study.refresh_from_db()
+        study = build_finished_study("big", N_TRIALS, seed=7)
     yield study
     with django_db_blocker.unblock():
         study.delete()
