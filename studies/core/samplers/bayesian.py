@@ -31,7 +31,7 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.stats import yeojohnson, yeojohnson_normmax
+from scipy.stats import yeojohnson
 from threadpoolctl import ThreadpoolController
 
 from ..errors import SpecError
@@ -154,11 +154,40 @@ def standardise(values: np.ndarray) -> np.ndarray:
     """
     y = (values - values.mean()) / values.std()
     if len(y) >= 3:
-        with np.errstate(all="ignore"):
-            lam = yeojohnson_normmax(y)
-        if np.isfinite(lam) and lam < 1.0:
+        lam = yeojohnson_exponent(y)
+        if lam < 1.0:
             y = yeojohnson(y, lmbda=lam)
     return (y - y.mean()) / y.std()
+
+
+def _yeojohnson_rows(y: np.ndarray, lams: np.ndarray) -> np.ndarray:
+    """The Yeo-Johnson transform of ``y`` for each exponent in ``lams`` (all below 2)."""
+    lam = lams[:, None]
+    pos, neg = np.log1p(np.maximum(y, 0.0)), np.log1p(np.maximum(-y, 0.0))
+    safe = np.where(np.abs(lam) < 1e-12, 1.0, lam)
+    upper = np.where(np.abs(lam) < 1e-12, pos, np.expm1(lam * pos) / safe)
+    lower = -np.expm1((2.0 - lam) * neg) / (2.0 - lam)
+    return np.where(y >= 0, upper, lower)
+
+
+def yeojohnson_exponent(y: np.ndarray) -> float:
+    """The maximum-likelihood Yeo-Johnson exponent, searched on [-4, 1].
+
+    Exponents of 1 and above would not compress anything (see ``standardise``), so the
+    search stops there. A vectorised grid with one finer pass costs a fraction of a
+    millisecond, where a general-purpose 1-D optimiser took about five per suggestion.
+    """
+    log_jacobian = np.sum(np.sign(y) * np.log1p(np.abs(y)))
+
+    def best_of(lams: np.ndarray) -> float:
+        with np.errstate(all="ignore"):
+            variance = _yeojohnson_rows(y, lams).var(axis=1)
+            likelihood = -0.5 * len(y) * np.log(variance) + (lams - 1.0) * log_jacobian
+        likelihood[~np.isfinite(likelihood)] = -np.inf
+        return float(lams[int(np.argmax(likelihood))])
+
+    coarse = best_of(np.linspace(-4.0, 1.0, 101))
+    return best_of(np.clip(np.linspace(coarse - 0.05, coarse + 0.05, 41), -4.0, 1.0))
 
 
 def subsample(x: np.ndarray, y: np.ndarray, budget: int, rng: np.random.Generator):
