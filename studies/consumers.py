@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from .live_db import live_db
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import dashboard, events
+from .live_db import live_db
 from .models import Study
 from .relay import relay
 
