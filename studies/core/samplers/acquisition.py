@@ -132,7 +132,8 @@ def maximise(gp: GaussianProcess, enc: Encoding, incumbents: np.ndarray, best: f
             swept_scores = log_ei(gp, swept, best)
             winner = swept[np.argsort(-swept_scores)[:1]]
             found = np.vstack([found, enc.canonical(polish(gp, enc, winner, best)), winner])
+    # The pool was scored above: score only the rows the searches added.
+    values = np.concatenate([log_ei(gp, found, best), uniform_scores, local_scores])
     found = np.vstack([found, pool])
-    values = log_ei(gp, found, best)
     order = np.argsort(-values, kind="stable")
     return found[order], values[order]
