@@ -52,6 +52,14 @@ async def connected(path: str, *headers) -> WebsocketCommunicator:
     return communicator
 
 
+async def try_connect(path: str, *headers) -> tuple[bool, int]:
+    """Try to connect; returns (accepted, close code)."""
+    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    accepted, code = await communicator.connect(timeout=TIMEOUT)
+    await communicator.disconnect()
+    return accepted, code
+
+
 async def receive(communicator, count: int) -> list[dict]:
     return [await communicator.receive_json_from(timeout=TIMEOUT) for _ in range(count)]
 
@@ -59,26 +67,20 @@ async def receive(communicator, count: int) -> list[dict]:
 async def test_anonymous_users_are_refused():
     study = await make_study("anon")
     for path in ("/ws/studies/", f"/ws/studies/{study.pk}/"):
-        communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
-        ok, _ = await communicator.connect(timeout=TIMEOUT)
-        assert not ok
-        await communicator.disconnect()
+        accepted, _ = await try_connect(path, ORIGIN)
+        assert not accepted
 
 
 async def test_a_foreign_origin_is_refused_even_with_a_session():
     cookie = await make_user()
-    communicator = WebsocketCommunicator(application, "/ws/studies/", headers=[(b"origin", b"http://evil.example"), cookie])
-    ok, _ = await communicator.connect(timeout=TIMEOUT)
-    assert not ok
-    await communicator.disconnect()
+    accepted, _ = await try_connect("/ws/studies/", (b"origin", b"http://evil.example"), cookie)
+    assert not accepted
 
 
 async def test_an_unknown_study_is_refused():
     cookie = await make_user()
-    communicator = WebsocketCommunicator(application, "/ws/studies/999999/", headers=[ORIGIN, cookie])
-    ok, code = await communicator.connect(timeout=TIMEOUT)
-    assert not ok and code == 4404
-    await communicator.disconnect()
+    accepted, code = await try_connect("/ws/studies/999999/", ORIGIN, cookie)
+    assert not accepted and code == 4404
 
 
 async def test_it_forwards_a_running_studys_events_in_order():
@@ -141,10 +143,8 @@ async def test_the_list_socket_receives_the_progress_of_every_study():
 
 async def test_a_cursor_that_is_not_a_number_is_refused():
     cookie = await make_user()
-    communicator = WebsocketCommunicator(application, "/ws/studies/?after=abc", headers=[ORIGIN, cookie])
-    ok, code = await communicator.connect(timeout=TIMEOUT)
-    assert not ok and code == 4400
-    await communicator.disconnect()
+    accepted, code = await try_connect("/ws/studies/?after=abc", ORIGIN, cookie)
+    assert not accepted and code == 4400
 
 
 @pytest.mark.redis

@@ -11,25 +11,20 @@ def assert_each_trial_once(trials, budget: int) -> None:
     assert all(t.state == "completed" for t in trials)
 
 
-@pytest.mark.postgres
-def test_four_workers_on_postgres_run_each_of_48_grid_points_exactly_once(pg_project):
-    create(pg_project, grid_spec("grid48", "seed_f1", 48, metric="f1") | {
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
+def shared_project(request):
+    """A project on PostgreSQL (many machines) or SQLite (one machine)."""
+    return request.getfixturevalue("pg_project" if request.param == "postgres" else "sqlite_project")
+
+
+def test_four_workers_run_each_of_48_grid_points_exactly_once(shared_project):
+    create(shared_project, grid_spec("grid48", "seed_f1", 48, metric="f1") | {
         "search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]})
 
-    result = pg_project.run("run_study", "grid48", "--workers", "4")
+    result = shared_project.run("run_study", "grid48", "--workers", "4")
 
     assert "grid48: completed, 48/48 done" in result.stdout
-    assert_each_trial_once(pg_project.database.trials("grid48"), 48)
-
-
-def test_four_workers_on_sqlite_run_each_of_48_grid_points_exactly_once(sqlite_project):
-    create(sqlite_project, grid_spec("grid48", "seed_f1", 48, metric="f1") | {
-        "search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]})
-
-    result = sqlite_project.run("run_study", "grid48", "--workers", "4")
-
-    assert "grid48: completed, 48/48 done" in result.stdout
-    assert_each_trial_once(sqlite_project.database.trials("grid48"), 48)
+    assert_each_trial_once(shared_project.database.trials("grid48"), 48)
 
 
 @pytest.mark.postgres
