@@ -38,14 +38,10 @@ def bad_request(error: SpecError) -> JsonResponse:
 
 
 def _cursor(request, name: str = "after") -> int:
-    raw = request.GET.get(name, "0")
     try:
-        value = int(raw)
-    except ValueError:
-        raise SpecError([(name, f"must be a whole number (an event id), got {raw!r}")]) from None
-    if value < 0:
-        raise SpecError([(name, "must be 0 or more")])
-    return value
+        return events.parse_cursor(request.GET.get(name, "0"))
+    except ValueError as exc:
+        raise SpecError([(name, str(exc))]) from None
 
 
 def _event_page(after: int, **filters) -> EventPage:

@@ -57,12 +57,7 @@ def stored_events(after: int, study_id: int | None, limit: int):
 def cursor_from(query_string: bytes) -> int | None:
     """``?after=N``: None when absent; ValueError when not a non-negative integer."""
     values = parse_qs(query_string.decode("latin-1")).get("after")
-    if not values:
-        return None
-    after = int(values[-1])
-    if after < 0:
-        raise ValueError(after)
-    return after
+    return events.parse_cursor(values[-1]) if values else None
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):

@@ -36,6 +36,17 @@ LIST_EVENT_TYPES = ("study_started", "study_progress", "study_completed", "study
                     "best_updated")
 
 
+def parse_cursor(raw: str) -> int:
+    """An ``after`` cursor (an event id, 0 for the start); ValueError saying what is wrong."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"must be a whole number (an event id), got {raw!r}") from None
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def study_group(study_id: int) -> str:
     return f"study-{study_id}"
 

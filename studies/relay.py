@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .live_db import live_db
 from channels.layers import get_channel_layer
 
 from . import events
 from .dashboard import events_after, last_event_id
+from .live_db import live_db
 
 logger = logging.getLogger(__name__)
 
