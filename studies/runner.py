@@ -27,6 +27,16 @@ from .models import Study, StudyState, Trial
 from .selectors import peers_at_step
 
 
+def heartbeat_interval(grace: float) -> float:
+    """How often a running trial's heartbeat is refreshed: four beats per grace period."""
+    return max(grace / 4, 0.5)
+
+
+def sweep_interval(grace: float) -> float:
+    """How often lost trials are looked for: their granularity is the grace period anyway."""
+    return min(grace / 4, 15.0)
+
+
 def refresh_connection() -> None:
     """Drop a broken or expired database connection, never one inside a transaction."""
     if not connection.in_atomic_block:
@@ -144,7 +154,7 @@ class StudyRunner:
         self.retry_failed = retry_failed
         self.execute = execute
         self.on_trial_finished = on_trial_finished
-        self.maintenance_interval = max(min(heartbeat_grace / 4, 15.0), 0.25)
+        self.maintenance_interval = max(sweep_interval(heartbeat_grace), 0.25)
         self._next_maintenance = 0.0
         self.stop_reason: str | None = None
         self._executing = False
@@ -241,7 +251,7 @@ class StudyRunner:
                 raise Interrupted(self.stop_reason)
             if getattr(self.execute, "beats_heartbeat", False):
                 return self.execute(self.study.executor, trial, hooks)
-            with Heartbeat(trial, interval=max(self.heartbeat_grace / 4, 0.5)):
+            with Heartbeat(trial, interval=heartbeat_interval(self.heartbeat_grace)):
                 return self.execute(self.study.executor, trial, hooks)
         except Interrupted as exc:
             refresh_connection()  # a signal may have cut a query short; reconnect if so

@@ -22,7 +22,8 @@ from django.db import close_old_connections, connections
 from . import services
 from .isolation import ChildExecutor
 from .models import Study, StudyState
-from .runner import RunSummary, StudyRunner, execute_in_process, stop_on_signals
+from .runner import (RunSummary, StudyRunner, execute_in_process, heartbeat_interval, stop_on_signals,
+                     sweep_interval)
 
 _FORK = multiprocessing.get_context("fork")
 
@@ -42,7 +43,7 @@ class WorkerOptions:
                     on_trial_finished: Callable | None = None) -> StudyRunner:
         if self.isolate:
             execute = ChildExecutor(trial_timeout=self.trial_timeout, memory_mb=self.trial_memory_mb,
-                                    heartbeat_interval=max(self.heartbeat_grace / 4, 0.5))
+                                    heartbeat_interval=heartbeat_interval(self.heartbeat_grace))
         else:
             execute = execute_in_process
         return StudyRunner(study, max_trials=max_trials, timeout=self.timeout, heartbeat_grace=self.heartbeat_grace,
@@ -199,7 +200,7 @@ class QueueWorker:
     def fill(self) -> None:
         close_old_connections()
         if time.monotonic() >= self._next_sweep:
-            self._next_sweep = time.monotonic() + max(min(self.options.heartbeat_grace / 4, 15.0), self.poll)
+            self._next_sweep = time.monotonic() + max(sweep_interval(self.options.heartbeat_grace), self.poll)
             self.sweep()
         while len(self.slots) < self.concurrency and self.stop_reason is None:
             if self.max_studies is not None and self.started >= self.max_studies:
