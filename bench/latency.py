@@ -27,8 +27,15 @@ from tests.conftest import Project  # noqa: E402  (the same subprocess helpers a
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Daphne  # noqa: E402
 
 # Events whose arrival changes what the study page shows.
-DRAWN = {"trial_started", "trial_completed", "trial_pruned", "trial_failed", "best_updated", "study_progress",
-         "study_completed"}
+DRAWN = {
+    "trial_started",
+    "trial_completed",
+    "trial_pruned",
+    "trial_failed",
+    "best_updated",
+    "study_progress",
+    "study_completed",
+}
 
 EVENT_TIMES = """
 import json
@@ -39,21 +46,29 @@ print(json.dumps({e.id: [e.type, e.created_at.timestamp() * 1000] for e in Study
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) -> list[float]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"somatize-latency-{mode}-"))
-    project = Project(data_dir, redis_url=os.environ.get("SOMATIZE_BENCH_REDIS", "redis://127.0.0.1:6379/0")
-                      if mode == "redis" else None)
+    project = Project(
+        data_dir,
+        redis_url=os.environ.get("SOMATIZE_BENCH_REDIS", "redis://127.0.0.1:6379/0") if mode == "redis" else None,
+    )
     project.env["SOMATIZE_REDIS_PREFIX"] = f"somatize-bench-{uuid.uuid4().hex[:8]}"
     project.env["SOMATIZE_TEST_SLEEP"] = str(sleep)
     project.run("migrate", "-v0")
     project.run("create_login", "bench", "--password", "bench-password")
-    spec = project.write_spec({"name": "latency", "executor": "sleepy",
-                               "objective": {"metric": "value", "direction": "minimize"},
-                               "sampler": {"type": "random", "seed": 1}, "n_trials": trials,
-                               "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}]})
+    spec = project.write_spec(
+        {
+            "name": "latency",
+            "executor": "sleepy",
+            "objective": {"metric": "value", "direction": "minimize"},
+            "sampler": {"type": "random", "seed": 1},
+            "n_trials": trials,
+            "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+        }
+    )
     project.run("create_study", str(spec))
     daphne = Daphne(project.env).start()
     try:
@@ -66,8 +81,9 @@ def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) ->
         page.goto(f"{daphne.url}/studies/1/")
         page.wait_for_selector("#connection[data-state=live]")
         worker = project.start("run_study", "latency")
-        page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
-                               timeout=600_000)
+        page.wait_for_function(
+            "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=600_000
+        )
         worker.wait(timeout=120)
         page.wait_for_timeout(500)
         applied = page.evaluate("window.__somatizeApplied || []")
@@ -75,8 +91,11 @@ def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) ->
     finally:
         daphne.stop()
     created = json.loads(project.run("shell", "-c", EVENT_TIMES).stdout.strip().splitlines()[-1])
-    return [entry["at"] - created[str(entry["id"])][1] for entry in applied
-            if str(entry["id"]) in created and created[str(entry["id"])][0] in DRAWN]
+    return [
+        entry["at"] - created[str(entry["id"])][1]
+        for entry in applied
+        if str(entry["id"]) in created and created[str(entry["id"])][0] in DRAWN
+    ]
 
 
 def main() -> None:
@@ -84,19 +103,27 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=150)
     parser.add_argument("--sleep", type=float, default=0.05, help="seconds each trial takes (paces the events)")
     parser.add_argument("--modes", default="embedded,redis")
-    parser.add_argument("--viewport-height", type=int, default=720,
-                        help="2400 puts every plot on screen (off-screen plots are not drawn)")
+    parser.add_argument(
+        "--viewport-height",
+        type=int,
+        default=720,
+        help="2400 puts every plot on screen (off-screen plots are not drawn)",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        print(f"{args.trials} trials of {args.sleep * 1000:.0f} ms, viewport 1280x{args.viewport_height}; "
-              "latency = DOM updated - event row created")
+        print(
+            f"{args.trials} trials of {args.sleep * 1000:.0f} ms, viewport 1280x{args.viewport_height}; "
+            "latency = DOM updated - event row created"
+        )
         for mode in args.modes.split(","):
             latencies = measure(mode, browser, args.trials, args.sleep, args.viewport_height)
-            print(f"{mode:>9}: {len(latencies)} events  p50 {statistics.median(latencies):6.1f} ms  "
-                  f"p95 {percentile(latencies, 0.95):6.1f} ms  max {max(latencies):6.1f} ms")
+            print(
+                f"{mode:>9}: {len(latencies)} events  p50 {statistics.median(latencies):6.1f} ms  "
+                f"p95 {percentile(latencies, 0.95):6.1f} ms  max {max(latencies):6.1f} ms"
+            )
         browser.close()
 
 

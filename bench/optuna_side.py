@@ -31,9 +31,16 @@ def run_optuna(storage: str, name: str, n_trials: int, workers: int, kind: str, 
     optuna.create_study(study_name=name, storage=storage, sampler=optuna.samplers.RandomSampler(seed=1))
     root = Path(__file__).resolve().parent.parent
     started = time.monotonic()
-    processes = [subprocess.Popen([sys.executable, str(Path(__file__).resolve()), storage, name, str(share), kind],
-                                  cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for share in shares]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), storage, name, str(share), kind],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for share in shares
+    ]
     errors = []
     for process in processes:
         _, err = process.communicate()

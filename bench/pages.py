@@ -78,9 +78,17 @@ def main() -> None:
         study = build_study(n)
         print(f"{n:>8}  (built in {time.perf_counter() - started:.1f}s)")
         base = f"/api/studies/{study.pk}"
-        urls = [f"/studies/{study.pk}/", "/", f"{base}/", f"{base}/trials/", f"{base}/trials/?sort=-value&page=20",
-                f"{base}/trials/?state=completed&min.lr=0.01&in.activation=relu&sort=param.lr",
-                f"{base}/plots/", f"{base}/events/?after=0", f"{base}/trials/{n // 2}/"]
+        urls = [
+            f"/studies/{study.pk}/",
+            "/",
+            f"{base}/",
+            f"{base}/trials/",
+            f"{base}/trials/?sort=-value&page=20",
+            f"{base}/trials/?state=completed&min.lr=0.01&in.activation=relu&sort=param.lr",
+            f"{base}/plots/",
+            f"{base}/events/?after=0",
+            f"{base}/trials/{n // 2}/",
+        ]
         for url in urls:
             median, worst, size = time_url(client, url, args.repeat)
             print(f"{n:>8}  {url.replace(str(study.pk), '<id>', 1):<70} {median:9.1f} {worst:9.1f} {size:9d}")

@@ -29,10 +29,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from studies.core.samplers import make_sampler, parse_sampler  # noqa: E402
-from studies.core.space import CategoricalDimension, FloatDimension, SearchSpace, parse_space  # noqa: E402
-from studies.core.testfunctions import TEST_FUNCTIONS, TestFunction  # noqa: E402
-from studies.core.trials import Direction, FrozenTrial, TrialState  # noqa: E402
+from studies.core.samplers import make_sampler, parse_sampler
+from studies.core.space import CategoricalDimension, FloatDimension, SearchSpace, parse_space
+from studies.core.testfunctions import TEST_FUNCTIONS, TestFunction
+from studies.core.trials import Direction, FrozenTrial, TrialState
 
 CHECKPOINTS = (10, 20, 40, 60)
 OURS = ("grid", "random", "bayesian")
@@ -56,10 +56,15 @@ def svc_digits(p: dict) -> float:
     return 1.0 - float(cross_val_score(SVC(C=p["C"], gamma=p["gamma"]), X, y, cv=3).mean())
 
 
-SVC_DIGITS = TestFunction("svc_digits", svc_digits,
-                          [{"name": "C", "type": "float", "low": 1e-3, "high": 1e3, "scale": "log"},
-                           {"name": "gamma", "type": "float", "low": 1e-5, "high": 1e1, "scale": "log"}],
-                          optimum=math.nan)
+SVC_DIGITS = TestFunction(
+    "svc_digits",
+    svc_digits,
+    [
+        {"name": "C", "type": "float", "low": 1e-3, "high": 1e3, "scale": "log"},
+        {"name": "gamma", "type": "float", "low": 1e-5, "high": 1e1, "scale": "log"},
+    ],
+    optimum=math.nan,
+)
 FUNCTIONS = {**TEST_FUNCTIONS, SVC_DIGITS.name: SVC_DIGITS}
 
 
@@ -74,7 +79,11 @@ def grid_points(space: SearchSpace, n_trials: int) -> int:
 
 
 def run_ours(kind: str, fn: TestFunction, space: SearchSpace, seed: int, n_trials: int):
-    raw = {"type": kind, "points_per_dim": grid_points(space, n_trials)} if kind == "grid" else {"type": kind, "seed": seed}
+    raw = (
+        {"type": kind, "points_per_dim": grid_points(space, n_trials)}
+        if kind == "grid"
+        else {"type": kind, "seed": seed}
+    )
     sampler = make_sampler(parse_sampler(raw, space), space, Direction.MINIMIZE)
     history, values, seconds = [], [], []
     for number in range(n_trials):
@@ -105,9 +114,11 @@ def run_optuna(kind: str, fn: TestFunction, space: SearchSpace, seed: int, n_tri
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = {"optuna-random": optuna.samplers.RandomSampler,
-               "optuna-tpe": optuna.samplers.TPESampler,
-               "optuna-gp": optuna.samplers.GPSampler}[kind](seed=seed)
+    sampler = {
+        "optuna-random": optuna.samplers.RandomSampler,
+        "optuna-tpe": optuna.samplers.TPESampler,
+        "optuna-gp": optuna.samplers.GPSampler,
+    }[kind](seed=seed)
     study = optuna.create_study(sampler=sampler, direction="minimize")
     distributions = optuna_distributions(space)
     values, seconds = [], []
@@ -158,7 +169,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--functions", default=",".join(FUNCTIONS), help=f"comma-separated; from {', '.join(FUNCTIONS)}")
+    parser.add_argument(
+        "--functions", default=",".join(FUNCTIONS), help=f"comma-separated; from {', '.join(FUNCTIONS)}"
+    )
     parser.add_argument("--samplers", default=",".join(OURS + OPTUNA))
     parser.add_argument("--history", type=int, default=1000, help="history size for the timing check (0 skips it)")
     args = parser.parse_args(argv)
@@ -168,8 +181,10 @@ def main(argv=None) -> int:
         if name not in FUNCTIONS and name not in OURS + OPTUNA:
             parser.error(f"unknown function or sampler {name!r}")
     checkpoints = [c for c in CHECKPOINTS if c <= args.trials]
-    print(f"{args.seeds} seeds x {args.trials} trials; median simple regret; s/sugg = mean seconds per suggestion",
-          flush=True)
+    print(
+        f"{args.seeds} seeds x {args.trials} trials; median simple regret; s/sugg = mean seconds per suggestion",
+        flush=True,
+    )
     for name in functions:
         fn = FUNCTIONS[name]
         space = parse_space(fn.search_space)
@@ -181,20 +196,26 @@ def main(argv=None) -> int:
             seconds[kind] = np.array([r[1] for r in results])
         optimum = fn.optimum if np.isfinite(fn.optimum) else min(c.min() for c in curves.values())
         print(f"\n## {name} (optimum {fmt(optimum)})")
-        print(f"{'sampler':<14}" + "".join(f"{'@' + str(c):>11}" for c in checkpoints)
-              + f"{'s/sugg':>10}{'s@50-60':>10}")
+        print(
+            f"{'sampler':<14}" + "".join(f"{'@' + str(c):>11}" for c in checkpoints) + f"{'s/sugg':>10}{'s@50-60':>10}"
+        )
         medians, late = {}, {}
         for kind in samplers:
             regret = np.maximum(curves[kind] - optimum, 0.0)
             medians[kind] = {c: float(np.median(regret[:, c - 1])) for c in checkpoints}
             late[kind] = float(seconds[kind][:, 50:60].mean()) if args.trials > 50 else math.nan
-            print(f"{kind:<14}" + "".join(f"{fmt(medians[kind][c]):>11}" for c in checkpoints)
-                  + f"{fmt(float(seconds[kind].mean())):>10}{fmt(late[kind]):>10}")
+            print(
+                f"{kind:<14}"
+                + "".join(f"{fmt(medians[kind][c]):>11}" for c in checkpoints)
+                + f"{fmt(float(seconds[kind].mean())):>10}{fmt(late[kind]):>10}"
+            )
         if "bayesian" in samplers:
             for other in (s for s in samplers if s in OPTUNA):
-                print(f"bayesian/{other:<14}" + "".join(f"{ratio(medians['bayesian'][c], medians[other][c]):>9}"
-                                                        for c in checkpoints)
-                      + f"   time {ratio(late['bayesian'], late[other])}")
+                print(
+                    f"bayesian/{other:<14}"
+                    + "".join(f"{ratio(medians['bayesian'][c], medians[other][c]):>9}" for c in checkpoints)
+                    + f"   time {ratio(late['bayesian'], late[other])}"
+                )
         sys.stdout.flush()
     if args.history and "bayesian" in samplers:
         print(f"\n## bayesian, seconds per suggestion with {args.history} completed trials of history")

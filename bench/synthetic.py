@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import random
 
-SPEC_SPACE = [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
-              {"name": "layers", "type": "int", "low": 1, "high": 8},
-              {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}]
+SPEC_SPACE = [
+    {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
+    {"name": "layers", "type": "int", "low": 1, "high": 8},
+    {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]},
+]
 
 
 def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100):
@@ -20,27 +22,56 @@ def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100)
     from studies import services
     from studies.models import Study, StudyEvent, Trial, TrialValue
 
-    study = services.create_study({
-        "name": name, "executor": "mixed", "objective": {"metric": "value", "direction": "minimize"},
-        "sampler": {"type": "random", "seed": seed}, "n_trials": n_trials, "search_space": SPEC_SPACE}, replace=True)
+    study = services.create_study(
+        {
+            "name": name,
+            "executor": "mixed",
+            "objective": {"metric": "value", "direction": "minimize"},
+            "sampler": {"type": "random", "seed": seed},
+            "n_trials": n_trials,
+            "search_space": SPEC_SPACE,
+        },
+        replace=True,
+    )
     rng = random.Random(seed)
     states = ["completed"] * 8 + ["pruned", "failed"]
     rows = []
     for number in range(n_trials):
         state = rng.choice(states)
-        rows.append(Trial(study=study, number=number, state=state, duration_ms=rng.randint(1, 900),
-                          params={"lr": 10 ** rng.uniform(-5, 0), "layers": rng.randint(1, 8),
-                                  "activation": rng.choice(["relu", "tanh", "sigmoid"])},
-                          value=rng.uniform(0, 100) if state == "completed" else None))
+        rows.append(
+            Trial(
+                study=study,
+                number=number,
+                state=state,
+                duration_ms=rng.randint(1, 900),
+                params={
+                    "lr": 10 ** rng.uniform(-5, 0),
+                    "layers": rng.randint(1, 8),
+                    "activation": rng.choice(["relu", "tanh", "sigmoid"]),
+                },
+                value=rng.uniform(0, 100) if state == "completed" else None,
+            )
+        )
     Trial.objects.bulk_create(rows, batch_size=5000)
     recent = Trial.objects.filter(study=study).order_by("-number").values_list("id", flat=True)[:curves]
-    TrialValue.objects.bulk_create([TrialValue(trial_id=tid, study=study, step=s, metric="value", value=s / 10)
-                                    for tid in recent for s in range(20)], batch_size=5000)
-    StudyEvent.objects.bulk_create([StudyEvent(study=study, type="study_progress",
-                                               data={"completed": i + 1, "total": n_trials})
-                                    for i in range(n_trials)], batch_size=5000)
+    TrialValue.objects.bulk_create(
+        [
+            TrialValue(trial_id=tid, study=study, step=s, metric="value", value=s / 10)
+            for tid in recent
+            for s in range(20)
+        ],
+        batch_size=5000,
+    )
+    StudyEvent.objects.bulk_create(
+        [
+            StudyEvent(study=study, type="study_progress", data={"completed": i + 1, "total": n_trials})
+            for i in range(n_trials)
+        ],
+        batch_size=5000,
+    )
     best = Trial.objects.filter(study=study, state="completed").order_by("value").first()
-    Study.objects.filter(pk=study.pk).update(n_done=n_trials, state="completed", best_value=best.value,
-                                             best_trial_number=best.number)
+    Study.objects.filter(pk=study.pk).update(
+        n_done=n_trials, state="completed", best_value=best.value, best_trial_number=best.number
+    )
     study.refresh_from_db()
     return study

@@ -37,15 +37,24 @@ from bench.optuna_side import run_optuna  # noqa: E402
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer trials (~1 minute): 150 trivial, 8 per worker asleep")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer trials (~1 minute): 150 trivial, 8 per worker asleep"
+    )
     parser.add_argument("--trials", type=int, default=600, help="trials per throughput run (default 600)")
     parser.add_argument("--workers", default="1,2,4", help="K values for throughput (default 1,2,4)")
     parser.add_argument("--efficiency-workers", default="1,2,4,8", help="K values for efficiency (default 1,2,4,8)")
-    parser.add_argument("--sleep-trials-per-worker", type=int, default=20,
-                        help="trials per worker in the 0.2 s efficiency runs (default 20)")
+    parser.add_argument(
+        "--sleep-trials-per-worker",
+        type=int,
+        default=20,
+        help="trials per worker in the 0.2 s efficiency runs (default 20)",
+    )
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both (default)")
-    parser.add_argument("--pg-admin-url", default=os.environ.get("SOMATIZE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help="PostgreSQL URL allowed to CREATE DATABASE (a fresh one is made and dropped)")
+    parser.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get("SOMATIZE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="PostgreSQL URL allowed to CREATE DATABASE (a fresh one is made and dropped)",
+    )
     parser.add_argument("--no-optuna", action="store_true", help="measure Somatize only")
     parser.add_argument("--no-efficiency", action="store_true", help="skip the 0.2 s efficiency runs")
     parser.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
@@ -68,8 +77,13 @@ class Somatize:
     """One project (data dir + database) driven through manage.py subprocesses."""
 
     def __init__(self, data_dir: Path, database_url: str | None):
-        self.env = {**os.environ, "SOMATIZE_DATA_DIR": str(data_dir), "SOMATIZE_EXECUTOR_MODULES": "bench.executors",
-                    "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "somatize_site.settings"}
+        self.env = {
+            **os.environ,
+            "SOMATIZE_DATA_DIR": str(data_dir),
+            "SOMATIZE_EXECUTOR_MODULES": "bench.executors",
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "somatize_site.settings",
+        }
         for name in ("DATABASE_URL", "REDIS_URL"):
             self.env.pop(name, None)
         if database_url:
@@ -78,17 +92,30 @@ class Somatize:
         self.manage("migrate", "-v0")
 
     def manage(self, *args: str, stdin: str | None = None) -> str:
-        result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=self.env, cwd=ROOT,
-                                capture_output=True, text=True, input=stdin)
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            input=stdin,
+        )
         if result.returncode:
             raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
     def run(self, name: str, executor: str, n_trials: int, workers: int) -> dict:
-        spec = {"name": name, "executor": executor, "objective": {"metric": "value", "direction": "minimize"},
-                "sampler": {"type": "random", "seed": 1}, "n_trials": n_trials,
-                "search_space": [{"name": "x", "type": "float", "low": -1.0, "high": 1.0},
-                                 {"name": "y", "type": "float", "low": -1.0, "high": 1.0}]}
+        spec = {
+            "name": name,
+            "executor": executor,
+            "objective": {"metric": "value", "direction": "minimize"},
+            "sampler": {"type": "random", "seed": 1},
+            "n_trials": n_trials,
+            "search_space": [
+                {"name": "x", "type": "float", "low": -1.0, "high": 1.0},
+                {"name": "y", "type": "float", "low": -1.0, "high": 1.0},
+            ],
+        }
         self.manage("create_study", "-", stdin=json.dumps(spec))
         started = time.monotonic()
         self.manage("run_study", name, "--workers", str(workers))
@@ -96,10 +123,12 @@ class Somatize:
         return {**self.rate(name), "wall": wall}
 
     def rate(self, name: str) -> dict:
-        code = ("import json\nfrom django.db.models import Max, Min\nfrom studies.models import Trial\n"
-                f"q = Trial.objects.filter(study__name={name!r}, state='completed')\n"
-                "span = q.aggregate(a=Min('started_at'), b=Max('finished_at'))\n"
-                "print(json.dumps({'trials': q.count(), 'span': (span['b'] - span['a']).total_seconds()}))\n")
+        code = (
+            "import json\nfrom django.db.models import Max, Min\nfrom studies.models import Trial\n"
+            f"q = Trial.objects.filter(study__name={name!r}, state='completed')\n"
+            "span = q.aggregate(a=Min('started_at'), b=Max('finished_at'))\n"
+            "print(json.dumps({'trials': q.count(), 'span': (span['b'] - span['a']).total_seconds()}))\n"
+        )
         measured = json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
         return {"trials": measured["trials"], "rate": measured["trials"] / measured["span"]}
 
@@ -145,19 +174,28 @@ def measure(args) -> list[dict]:
         with Database(kind, args.pg_admin_url) as db:
             somatize = Somatize(db.tmp, db.django_url)
             for k in args.workers:
-                row = {"database": kind, "test": "trivial", "workers": k,
-                       "somatize": somatize.run(f"trivial-{k}", "bench_trivial", args.trials, k)}
+                row = {
+                    "database": kind,
+                    "test": "trivial",
+                    "workers": k,
+                    "somatize": somatize.run(f"trivial-{k}", "bench_trivial", args.trials, k),
+                }
                 if not args.no_optuna:
-                    row["optuna"] = run_optuna(db.optuna_url, f"trivial-{k}", args.trials, k, "trivial",
-                                               shares(args.trials, k))
+                    row["optuna"] = run_optuna(
+                        db.optuna_url, f"trivial-{k}", args.trials, k, "trivial", shares(args.trials, k)
+                    )
                 rows.append(row)
                 report(row)
             if args.no_efficiency:
                 continue
             for k in args.efficiency_workers:
                 n = args.sleep_trials_per_worker * k
-                row = {"database": kind, "test": "sleep-0.2s", "workers": k,
-                       "somatize": somatize.run(f"sleep-{k}", "bench_sleep", n, k)}
+                row = {
+                    "database": kind,
+                    "test": "sleep-0.2s",
+                    "workers": k,
+                    "somatize": somatize.run(f"sleep-{k}", "bench_sleep", n, k),
+                }
                 if not args.no_optuna:
                     row["optuna"] = run_optuna(db.optuna_url, f"sleep-{k}", n, k, "sleep", shares(n, k))
                 rows.append(row)
@@ -170,23 +208,34 @@ def report(row: dict) -> None:
     for system in ("somatize", "optuna"):
         if system in row:
             m = row[system]
-            parts.append(f"{system} {fmt(m['rate'], '.1f')} trials/s ({m['trials']} trials, wall {m['wall']:.1f}s)"
-                         + (f" ERRORS {m['errors']}" if m.get("errors") else ""))
+            parts.append(
+                f"{system} {fmt(m['rate'], '.1f')} trials/s ({m['trials']} trials, wall {m['wall']:.1f}s)"
+                + (f" ERRORS {m['errors']}" if m.get("errors") else "")
+            )
     print(" | ".join(parts), flush=True)
 
 
 def tables(rows: list[dict]) -> str:
-    out = ["", "Throughput, trivial objective (trials/s from stored timestamps):", "",
-           "| database | K | Somatize | Optuna RDB | Somatize / Optuna |", "|---|---|---|---|---|"]
+    out = [
+        "",
+        "Throughput, trivial objective (trials/s from stored timestamps):",
+        "",
+        "| database | K | Somatize | Optuna RDB | Somatize / Optuna |",
+        "|---|---|---|---|---|",
+    ]
     for row in (r for r in rows if r["test"] == "trivial"):
         ours, theirs = row["somatize"]["rate"], (row.get("optuna") or {}).get("rate")
         ratio = f"{ours / theirs:.1f}x" if ours and theirs else "-"
         out.append(f"| {row['database']} | {row['workers']} | {fmt(ours, '.1f')} | {fmt(theirs, '.1f')} | {ratio} |")
     sleep_rows = [r for r in rows if r["test"] == "sleep-0.2s"]
     if sleep_rows:
-        out += ["", "Parallel efficiency, 0.2 s objective: rate(K) / (K * rate(1)):", "",
-                "| database | K | Somatize trials/s | Somatize efficiency | Optuna trials/s | Optuna efficiency |",
-                "|---|---|---|---|---|---|"]
+        out += [
+            "",
+            "Parallel efficiency, 0.2 s objective: rate(K) / (K * rate(1)):",
+            "",
+            "| database | K | Somatize trials/s | Somatize efficiency | Optuna trials/s | Optuna efficiency |",
+            "|---|---|---|---|---|---|",
+        ]
         base = {}
         for row in sleep_rows:
             cells = []

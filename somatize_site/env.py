@@ -71,15 +71,20 @@ def env_database(name: str, default: str) -> dict:
     try:
         config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a database URL ({exc}); use sqlite:///path or postgres://host/db") from None
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a database URL ({exc}); use sqlite:///path or postgres://host/db"
+        ) from None
     engine = config.get("ENGINE", "")
     if engine.endswith("sqlite3"):
         # IMMEDIATE transactions take the write lock up front, so two workers never
         # deadlock upgrading read locks; WAL lets pages read while a worker writes.
         config["CONN_MAX_AGE"] = 0
         config["CONN_HEALTH_CHECKS"] = False
-        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30,
-                             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
         # Tests use a file too, not Django's shared-cache in-memory database: that one
         # locks whole tables between connections, so a websocket consumer reading events
         # would make a concurrent worker's insert fail, which never happens in WAL mode.

@@ -24,8 +24,10 @@ def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key is not None:
         if len(key) < 32:
-            raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters; generate one with "
-                                       "python -c 'import secrets; print(secrets.token_urlsafe(50))'")
+            raise ImproperlyConfigured(
+                "SECRET_KEY must be at least 32 characters; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
@@ -63,16 +65,20 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "somatize_site.urls"
-TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "DIRS": [BASE_DIR / "templates"],
-    "APP_DIRS": True,
-    "OPTIONS": {"context_processors": [
-        "django.template.context_processors.request",
-        "django.contrib.auth.context_processors.auth",
-        "django.contrib.messages.context_processors.messages",
-    ]},
-}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
 WSGI_APPLICATION = "somatize_site.wsgi.application"
 ASGI_APPLICATION = "somatize_site.asgi.application"
 
@@ -82,9 +88,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     # The prefix keeps deployments (and concurrent test runs) sharing one Redis apart.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL],
-                                             "prefix": env_str("SOMATIZE_REDIS_PREFIX", "somatize")}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("SOMATIZE_REDIS_PREFIX", "somatize")},
+        }
+    }
 else:
     # In-process only: the web process relays new event rows written by workers.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

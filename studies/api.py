@@ -24,17 +24,18 @@ EVENT_PAGE = 1000
 
 def api_login_required(view):
     """401 with a JSON body (not a redirect to the login page) for scripts and fetch()."""
+
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return JsonResponse({"error": "log in first: POST /login/ or use a browser session"}, status=401)
         return view(request, *args, **kwargs)
+
     return wrapped
 
 
 def bad_request(error: SpecError) -> JsonResponse:
-    return JsonResponse({"error": str(error), "fields": {path: message for path, message in error.errors}},
-                        status=400)
+    return JsonResponse({"error": str(error), "fields": {path: message for path, message in error.errors}}, status=400)
 
 
 def _cursor(request, name: str = "after") -> int:

@@ -8,7 +8,8 @@ and events are read by id range. Plot series live in ``studies.plots``.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Count, F, FloatField, Max, Q
 from django.db.models.expressions import OrderBy
@@ -42,12 +43,21 @@ def _iso(when) -> str | None:
 
 def study_summary(study: Study) -> StudySummary:
     return {
-        "id": study.pk, "name": study.name, "description": study.description, "executor": study.executor,
-        "metric": study.metric, "direction": study.direction, "sampler": study.spec["sampler"]["type"],
-        "state": study.state, "n_done": study.n_done, "n_trials": study.n_trials,
+        "id": study.pk,
+        "name": study.name,
+        "description": study.description,
+        "executor": study.executor,
+        "metric": study.metric,
+        "direction": study.direction,
+        "sampler": study.spec["sampler"]["type"],
+        "state": study.state,
+        "n_done": study.n_done,
+        "n_trials": study.n_trials,
         "progress": progress_percent(study.n_done, study.n_trials),
-        "best_value": study.best_value, "best_trial": study.best_trial_number,
-        "started_at": _iso(study.started_at), "finished_at": _iso(study.finished_at),
+        "best_value": study.best_value,
+        "best_trial": study.best_trial_number,
+        "started_at": _iso(study.started_at),
+        "finished_at": _iso(study.finished_at),
         "url": reverse("studies:study", args=[study.pk]),
     }
 
@@ -66,23 +76,38 @@ def study_detail(study: Study, cursor: int | None = None) -> StudyDetail:
     counts = dict(Trial.objects.filter(study=study).values_list("state").annotate(n=Count("id")).order_by())
     best_params = None
     if study.best_trial_number is not None:
-        best_params = (Trial.objects.filter(study=study, number=study.best_trial_number)
-                       .values_list("params", flat=True).first())
+        best_params = (
+            Trial.objects.filter(study=study, number=study.best_trial_number).values_list("params", flat=True).first()
+        )
     elapsed = (timezone.now() - study.started_at).total_seconds() if study.started_at else 0.0
     if study.finished_at and study.started_at:
         elapsed = (study.finished_at - study.started_at).total_seconds()
     rate, eta = rate_and_eta(study.n_done, elapsed, study.n_trials - study.n_done)
-    return {**study_summary(study), "best_params": best_params, "counts": counts,
-            "search_space": study.spec["search_space"], "rate": rate,
-            "eta_seconds": eta if study.state == "running" else None, "last_event_id": cursor}
+    return {
+        **study_summary(study),
+        "best_params": best_params,
+        "counts": counts,
+        "search_space": study.spec["search_space"],
+        "rate": rate,
+        "eta_seconds": eta if study.state == "running" else None,
+        "last_event_id": cursor,
+    }
 
 
 # --- trials ----------------------------------------------------------------------
 
+
 def trial_row(study_id: int, row: dict[str, Any]) -> TrialRow:
-    return {"number": row["number"], "state": row["state"], "params": row["params"], "value": row["value"],
-            "duration_ms": row["duration_ms"], "pruned_step": row["pruned_step"],
-            "error": (row["error"] or "")[:200], "url": reverse("studies:trial", args=[study_id, row["number"]])}
+    return {
+        "number": row["number"],
+        "state": row["state"],
+        "params": row["params"],
+        "value": row["value"],
+        "duration_ms": row["duration_ms"],
+        "pruned_step": row["pruned_step"],
+        "error": (row["error"] or "")[:200],
+        "url": reverse("studies:trial", args=[study_id, row["number"]]),
+    }
 
 
 def filtered_trials(study: Study, query: TrialQuery, space: SearchSpace):
@@ -125,33 +150,50 @@ def trial_page(study: Study, query: TrialQuery) -> TrialPage:
     pages = max(1, math.ceil(count / query.page_size))
     page = min(query.page, pages)
     start = (page - 1) * query.page_size
-    results = [trial_row(study.pk, r) for r in rows.values(*TRIAL_COLUMNS)[start:start + query.page_size]]
-    return {"count": count, "page": page, "pages": pages, "page_size": query.page_size, "sort": query.sort,
-            "results": results, "last_event_id": cursor}
+    results = [trial_row(study.pk, r) for r in rows.values(*TRIAL_COLUMNS)[start : start + query.page_size]]
+    return {
+        "count": count,
+        "page": page,
+        "pages": pages,
+        "page_size": query.page_size,
+        "sort": query.sort,
+        "results": results,
+        "last_event_id": cursor,
+    }
 
 
 def trial_detail(study: Study, trial: Trial) -> TrialDetail:
     row = {c: getattr(trial, c) for c in TRIAL_COLUMNS}
     curve = trial_curve(trial)
-    return {**trial_row(study.pk, row), "error": trial.error, "metrics": trial.metrics,
-            "traceback": trial.traceback, "started_at": _iso(trial.started_at),
-            "finished_at": _iso(trial.finished_at), "worker_id": trial.worker_id, "retries": trial.retries,
-            "intermediate": curve}
+    return {
+        **trial_row(study.pk, row),
+        "error": trial.error,
+        "metrics": trial.metrics,
+        "traceback": trial.traceback,
+        "started_at": _iso(trial.started_at),
+        "finished_at": _iso(trial.finished_at),
+        "worker_id": trial.worker_id,
+        "retries": trial.retries,
+        "intermediate": curve,
+    }
 
 
 def trial_curve(trial: Trial) -> list[list[Any]]:
     """``[[step, {metric: value}], ...]`` in step order, for one trial."""
     steps: dict[int, dict[str, float]] = {}
-    for step, metric, value in (TrialValue.objects.filter(trial=trial).order_by("step", "metric")
-                                .values_list("step", "metric", "value")):
+    for step, metric, value in (
+        TrialValue.objects.filter(trial=trial).order_by("step", "metric").values_list("step", "metric", "value")
+    ):
         steps.setdefault(step, {})[metric] = value
     return [[step, metrics] for step, metrics in steps.items()]
 
 
 # --- events ----------------------------------------------------------------------
 
-def events_after(after: int, study_id: int | None = None, limit: int = 1000,
-                 types: Iterable[str] | None = None) -> list[EventMessage]:
+
+def events_after(
+    after: int, study_id: int | None = None, limit: int = 1000, types: Iterable[str] | None = None
+) -> list[EventMessage]:
     """Stored events with id > ``after`` in id order: one study's, or (``types``) the list's."""
     rows = StudyEvent.objects.filter(id__gt=after)
     if study_id is not None:

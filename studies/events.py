@@ -18,8 +18,9 @@ import fcntl
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -32,8 +33,14 @@ logger = logging.getLogger(__name__)
 EVENT_LOG_LOCK = 7_140_001
 ALL_STUDIES_GROUP = "studies"
 # What the all-studies socket carries: each study's state, progress and best value.
-LIST_EVENT_TYPES = ("study_started", "study_progress", "study_completed", "study_stopped", "study_queued",
-                    "best_updated")
+LIST_EVENT_TYPES = (
+    "study_started",
+    "study_progress",
+    "study_completed",
+    "study_stopped",
+    "study_queued",
+    "best_updated",
+)
 
 
 def parse_cursor(raw: str) -> int:
@@ -110,7 +117,8 @@ def _sqlite_writer_queue() -> Iterator[None]:
     path = f"{connection.settings_dict['NAME']}.writers.lock"
     key = (os.getpid(), path)
     if getattr(_lock_files, "key", None) != key:
-        _lock_files.file, _lock_files.key = open(path, "a"), key
+        # Kept open for the thread's life: reopening per write would cost a syscall pair.
+        _lock_files.file, _lock_files.key = open(path, "a"), key  # noqa: SIM115
     lock_file = _lock_files.file
     fcntl.flock(lock_file, fcntl.LOCK_EX)
     try:
@@ -130,7 +138,7 @@ def append_many(study_id: int, items: list[tuple[str, dict[str, Any]]]) -> list[
     """Store several events of one study in one INSERT, in order; publish them after commit."""
     rows = StudyEvent.objects.bulk_create([StudyEvent(study_id=study_id, type=t, data=d) for t, d in items])
     if any(row.id is None for row in rows):  # a database that cannot return ids: reload them
-        rows = list(StudyEvent.objects.filter(study_id=study_id).order_by("-id")[:len(rows)])[::-1]
+        rows = list(StudyEvent.objects.filter(study_id=study_id).order_by("-id")[: len(rows)])[::-1]
     for row in rows:
         transaction.on_commit(lambda row=row: publish(row))
     return rows

@@ -13,19 +13,36 @@ from .selectors import intermediate_by_trial, trial_rows
 
 def study_document(study: Study) -> dict[str, Any]:
     intermediate = intermediate_by_trial(study)
-    trials = [{
-        "number": t.number, "state": t.state, "params": t.params, "value": t.value, "metrics": t.metrics,
-        "intermediate": intermediate.get(t.pk, []), "duration_ms": t.duration_ms, "error": t.error or None,
-    } for t in trial_rows(study)]
+    trials = [
+        {
+            "number": t.number,
+            "state": t.state,
+            "params": t.params,
+            "value": t.value,
+            "metrics": t.metrics,
+            "intermediate": intermediate.get(t.pk, []),
+            "duration_ms": t.duration_ms,
+            "error": t.error or None,
+        }
+        for t in trial_rows(study)
+    ]
     best = None
     if study.best_trial_number is not None:
         best_row = next(t for t in trials if t["number"] == study.best_trial_number)
         best = {"number": best_row["number"], "value": best_row["value"], "params": best_row["params"]}
     spec = study.spec
     return {
-        "id": study.pk, "name": study.name, "executor": study.executor, "objective": spec["objective"],
-        "sampler": spec["sampler"], "pruner": spec["pruner"], "search_space": spec["search_space"],
-        "n_trials": study.n_trials, "state": study.state, "best_trial": best, "trials": trials,
+        "id": study.pk,
+        "name": study.name,
+        "executor": study.executor,
+        "objective": spec["objective"],
+        "sampler": spec["sampler"],
+        "pruner": spec["pruner"],
+        "search_space": spec["search_space"],
+        "n_trials": study.n_trials,
+        "state": study.state,
+        "best_trial": best,
+        "trials": trials,
     }
 
 
@@ -41,11 +58,17 @@ def to_csv(study: Study) -> str:
     metrics = sorted({name for t in trials for name in t["metrics"]})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["number", "state", "value", "duration_ms", "error"]
-                    + [f"param_{p}" for p in params] + [f"metric_{m}" for m in metrics])
+    writer.writerow(
+        ["number", "state", "value", "duration_ms", "error"]
+        + [f"param_{p}" for p in params]
+        + [f"metric_{m}" for m in metrics]
+    )
     for t in trials:
-        writer.writerow([t["number"], t["state"], _cell(t["value"]), _cell(t["duration_ms"]), t["error"] or ""]
-                        + [_cell(t["params"].get(p)) for p in params] + [_cell(t["metrics"].get(m)) for m in metrics])
+        writer.writerow(
+            [t["number"], t["state"], _cell(t["value"]), _cell(t["duration_ms"]), t["error"] or ""]
+            + [_cell(t["params"].get(p)) for p in params]
+            + [_cell(t["metrics"].get(m)) for m in metrics]
+        )
     return out.getvalue()
 
 

@@ -62,8 +62,13 @@ def _child_main(conn, memory_mb: int | None, parent_pid: int) -> None:
     if memory_mb is not None:
         in_use = _address_space_bytes()
         if memory_mb * MB <= in_use + 16 * MB:
-            conn.send(("refused", f"--trial-memory {memory_mb} is below what the executor process needs at start "
-                                  f"({in_use // MB} MB of address space); use at least {in_use // MB + 64}"))
+            conn.send(
+                (
+                    "refused",
+                    f"--trial-memory {memory_mb} is below what the executor process needs at start "
+                    f"({in_use // MB} MB of address space); use at least {in_use // MB + 64}",
+                )
+            )
             return
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MB, memory_mb * MB))
     conn.send(("ready", None))
@@ -88,8 +93,10 @@ def _child_main(conn, memory_mb: int | None, parent_pid: int) -> None:
             continue
         outcome = run_executor(fn, context, metric)
         if memory_mb is not None and outcome.error.startswith("MemoryError"):
-            outcome = TrialOutcome.failed(f"MemoryError: the executor ran out of memory (capped at --trial-memory "
-                                          f"{memory_mb} MB)", outcome.traceback)
+            outcome = TrialOutcome.failed(
+                f"MemoryError: the executor ran out of memory (capped at --trial-memory {memory_mb} MB)",
+                outcome.traceback,
+            )
         conn.send(("done", outcome))
 
 
@@ -111,8 +118,9 @@ class ChildExecutor:
 
     beats_heartbeat = True  # the runner need not start its heartbeat thread
 
-    def __init__(self, trial_timeout: float | None = None, memory_mb: int | None = None,
-                 heartbeat_interval: float = 15.0):
+    def __init__(
+        self, trial_timeout: float | None = None, memory_mb: int | None = None, heartbeat_interval: float = 15.0
+    ):
         self.trial_timeout = trial_timeout
         self.memory_mb = memory_mb
         self.heartbeat_interval = heartbeat_interval
@@ -129,8 +137,9 @@ class ChildExecutor:
         # The child must not share the parent's database sockets.
         connections.close_all()
         parent_end, child_end = _FORK.Pipe()
-        process = _FORK.Process(target=_child_main, args=(child_end, self.memory_mb, os.getpid()), daemon=True,
-                                name="somatize-executor")
+        process = _FORK.Process(
+            target=_child_main, args=(child_end, self.memory_mb, os.getpid()), daemon=True, name="somatize-executor"
+        )
         process.start()
         child_end.close()  # so the parent sees EOF when the child dies
         self._process, self._conn = process, parent_end
@@ -207,8 +216,10 @@ class ChildExecutor:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 self._discard_child()
-                return TrialOutcome.failed(f"timeout: the trial ran longer than --trial-timeout {self.trial_timeout:g} s "
-                                           "and its executor process was killed")
+                return TrialOutcome.failed(
+                    f"timeout: the trial ran longer than --trial-timeout {self.trial_timeout:g} s "
+                    "and its executor process was killed"
+                )
             if now >= next_beat:
                 services.heartbeat(trial)
                 next_beat = now + self.heartbeat_interval

@@ -13,16 +13,15 @@ from django.db.models import Count, F, Max, Min
 from django.db.models.functions import Mod
 
 from .core.importance import param_importance
-from .core.series import (HISTORY_POINTS, SAMPLE_POINTS, Bucket, best_so_far, bucket_best, bucket_width,
-                          history_points)
+from .core.series import HISTORY_POINTS, SAMPLE_POINTS, Bucket, best_so_far, bucket_best, bucket_width, history_points
 from .core.trials import Direction, TrialState
 from .dashboard import last_event_id, study_space
 from .models import Study, Trial, TrialValue
 from .shapes import CurveSeries, HistorySeries, PlotData, SampleSeries
 
-CURVE_TRIALS = 60        # most recent trials drawn in the intermediate-values plot
-CURVE_POINTS = 20_000    # at most this many intermediate values read
-BEST_IN_SAMPLE = 100     # the best trials always join the sample
+CURVE_TRIALS = 60  # most recent trials drawn in the intermediate-values plot
+CURVE_POINTS = 20_000  # at most this many intermediate values read
+BEST_IN_SAMPLE = 100  # the best trials always join the sample
 
 
 def _completed(study: Study):
@@ -36,12 +35,18 @@ def history_series(study: Study, n_completed: int, last_number: int) -> HistoryS
         rows = list(_completed(study).order_by("number").values_list("number", "value"))
         xs = [float(n) for n, _ in rows]
         ys = [v for _, v in rows]
-        best_x, best_y = best_so_far(zip(xs, ys), direction)
+        best_x, best_y = best_so_far(zip(xs, ys, strict=False), direction)
     else:
-        buckets = [Bucket(r["first"], r["last"], r["low"], r["high"]) for r in (
-            _completed(study).annotate(bucket=F("number") / width).values("bucket")
-            .annotate(first=Min("number"), last=Max("number"), low=Min("value"), high=Max("value"))
-            .order_by("bucket"))]
+        buckets = [
+            Bucket(r["first"], r["last"], r["low"], r["high"])
+            for r in (
+                _completed(study)
+                .annotate(bucket=F("number") / width)
+                .values("bucket")
+                .annotate(first=Min("number"), last=Max("number"), low=Min("value"), high=Max("value"))
+                .order_by("bucket")
+            )
+        ]
         xs, ys = history_points(buckets)
         best_x, best_y = best_so_far(bucket_best(buckets, direction), direction)
     return {"x": xs, "y": ys, "best_x": best_x, "best_y": best_y, "bucket": width, "n_completed": n_completed}
@@ -55,22 +60,32 @@ def sample_series(study: Study, names: list[str], n_completed: int, last_number:
         best = list(rows.order_by(best_first).values_list("number", flat=True)[:BEST_IN_SAMPLE])
         strided = rows.annotate(_m=Mod("number", width)).filter(_m=0)
         picked = list(strided.order_by("number").values_list("number", "params", "value")) + list(
-            rows.filter(number__in=best).order_by("number").values_list("number", "params", "value"))
+            rows.filter(number__in=best).order_by("number").values_list("number", "params", "value")
+        )
         picked = sorted({n: (n, p, v) for n, p, v in picked}.values())
     else:
         picked = list(rows.order_by("number").values_list("number", "params", "value"))
-    return {"numbers": [n for n, _, _ in picked], "values": [v for _, _, v in picked],
-            "params": {name: [p.get(name) for _, p, _ in picked] for name in names},
-            "n_completed": n_completed}
+    return {
+        "numbers": [n for n, _, _ in picked],
+        "values": [v for _, _, v in picked],
+        "params": {name: [p.get(name) for _, p, _ in picked] for name in names},
+        "n_completed": n_completed,
+    }
 
 
 def intermediate_series(study: Study) -> list[CurveSeries]:
-    recent = list(Trial.objects.filter(study=study).exclude(state=TrialState.WAITING.value)
-                  .order_by("-number").values_list("id", "number", "state")[:CURVE_TRIALS])
+    recent = list(
+        Trial.objects.filter(study=study)
+        .exclude(state=TrialState.WAITING.value)
+        .order_by("-number")
+        .values_list("id", "number", "state")[:CURVE_TRIALS]
+    )
     by_id = {pk: {"number": number, "state": state, "steps": [], "values": []} for pk, number, state in recent}
-    for trial_id, step, value in (TrialValue.objects.filter(trial_id__in=list(by_id), metric=study.metric)
-                                  .order_by("trial_id", "step").values_list("trial_id", "step", "value")
-                                  [:CURVE_POINTS]):
+    for trial_id, step, value in (
+        TrialValue.objects.filter(trial_id__in=list(by_id), metric=study.metric)
+        .order_by("trial_id", "step")
+        .values_list("trial_id", "step", "value")[:CURVE_POINTS]
+    ):
         by_id[trial_id]["steps"].append(step)
         by_id[trial_id]["values"].append(value)
     return sorted((c for c in by_id.values() if c["steps"]), key=lambda c: c["number"])
@@ -83,7 +98,12 @@ def plot_data(study: Study) -> PlotData:
     n_completed, last_number = stats["n"], stats["last"] or 0
     sample = sample_series(study, space.names, n_completed, last_number)
     rows = [{name: sample["params"][name][i] for name in space.names} for i in range(len(sample["numbers"]))]
-    return {"metric": study.metric, "direction": study.direction,
-            "history": history_series(study, n_completed, last_number),
-            "intermediate": intermediate_series(study), "sample": sample,
-            "importance": param_importance(space, rows, sample["values"]), "last_event_id": cursor}
+    return {
+        "metric": study.metric,
+        "direction": study.direction,
+        "history": history_series(study, n_completed, last_number),
+        "intermediate": intermediate_series(study),
+        "sample": sample,
+        "importance": param_importance(space, rows, sample["values"]),
+        "last_event_id": cursor,
+    }

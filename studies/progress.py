@@ -21,8 +21,10 @@ class ProgressLine:
         left = max(study.n_trials - study.n_done, 0)
         eta = _clock(left / rate) if rate > 0 else "?"
         best = "-" if study.best_value is None else f"{study.best_value:.6g} (#{study.best_trial_number})"
-        self.stream.write(f"\r{study.name}: {study.n_done}/{study.n_trials} · best {best} · "
-                          f"{rate:.2f} trials/s · ETA {eta}\033[K", ending="")
+        self.stream.write(
+            f"\r{study.name}: {study.n_done}/{study.n_trials} · best {best} · {rate:.2f} trials/s · ETA {eta}\033[K",
+            ending="",
+        )
         self.stream.flush()
         self.drawn = True
 
@@ -32,7 +34,7 @@ class ProgressLine:
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

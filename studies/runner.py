@@ -12,9 +12,9 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
 
 from django.db import close_old_connections, connection
 
@@ -142,10 +142,18 @@ class StudyRunner:
     a trial and claiming the next are one commit, see ``services.finish_and_claim``).
     """
 
-    def __init__(self, study: Study, worker_id: str | None = None, *, max_trials: int | None = None,
-                 timeout: float | None = None, heartbeat_grace: float = 60.0, retry_failed: int = 0,
-                 execute: Callable[[str, Trial, TrialHooks], TrialOutcome] = execute_in_process,
-                 on_trial_finished: Callable[[Study, Trial], None] | None = None):
+    def __init__(
+        self,
+        study: Study,
+        worker_id: str | None = None,
+        *,
+        max_trials: int | None = None,
+        timeout: float | None = None,
+        heartbeat_grace: float = 60.0,
+        retry_failed: int = 0,
+        execute: Callable[[str, Trial, TrialHooks], TrialOutcome] = execute_in_process,
+        on_trial_finished: Callable[[Study, Trial], None] | None = None,
+    ):
         self.study = study
         self.worker_id = worker_id or default_worker_id()
         self.max_trials = max_trials
@@ -238,8 +246,12 @@ class StudyRunner:
     def _release(self, claim: services.Claim | None, summary: RunSummary) -> None:
         """A signal arrived while claiming: the new trial never ran."""
         if claim is not None:
-            services.finish_trial(claim.trial, TrialOutcome.failed(
-                f"interrupted: the worker was stopped by {self.stop_reason} before the trial started"))
+            services.finish_trial(
+                claim.trial,
+                TrialOutcome.failed(
+                    f"interrupted: the worker was stopped by {self.stop_reason} before the trial started"
+                ),
+            )
             summary.count(TrialState.FAILED.value)
         return None
 
@@ -255,7 +267,9 @@ class StudyRunner:
                 return self.execute(self.study.executor, trial, hooks)
         except Interrupted as exc:
             refresh_connection()  # a signal may have cut a query short; reconnect if so
-            return TrialOutcome.failed(f"interrupted: the worker was stopped by {exc.args[0] if exc.args else 'a signal'}")
+            return TrialOutcome.failed(
+                f"interrupted: the worker was stopped by {exc.args[0] if exc.args else 'a signal'}"
+            )
         finally:
             self._executing = False
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .core.trials import FrozenTrial, TrialState
 from .models import Study, Trial, TrialValue
@@ -12,31 +13,41 @@ from .models import Study, Trial, TrialValue
 def history_snapshots(study: Study, metric: str) -> list[FrozenTrial]:
     """Every trial of the study as a frozen snapshot, with its objective's intermediate values."""
     intermediate: dict[int, dict[int, float]] = defaultdict(dict)
-    for trial_id, step, value in (TrialValue.objects.filter(study=study, metric=metric)
-                                  .values_list("trial_id", "step", "value")):
+    for trial_id, step, value in TrialValue.objects.filter(study=study, metric=metric).values_list(
+        "trial_id", "step", "value"
+    ):
         intermediate[trial_id][step] = value
     return [
-        FrozenTrial(number=number, state=TrialState(state), params=params, value=value,
-                    intermediate=intermediate.get(pk, {}), pruned_step=pruned_step)
+        FrozenTrial(
+            number=number,
+            state=TrialState(state),
+            params=params,
+            value=value,
+            intermediate=intermediate.get(pk, {}),
+            pruned_step=pruned_step,
+        )
         for pk, number, state, params, value, pruned_step in (
-            Trial.objects.filter(study=study).order_by("number")
-            .values_list("pk", "number", "state", "params", "value", "pruned_step"))
+            Trial.objects.filter(study=study)
+            .order_by("number")
+            .values_list("pk", "number", "state", "params", "value", "pruned_step")
+        )
     ]
 
 
 def peers_at_step(study_id: int, metric: str, step: int) -> list[FrozenTrial]:
     """Completed trials that reported ``metric`` at ``step``: what a pruner compares against."""
-    rows = (TrialValue.objects.filter(study_id=study_id, metric=metric, step=step,
-                                      trial__state=TrialState.COMPLETED.value)
-            .values_list("trial__number", "value"))
+    rows = TrialValue.objects.filter(
+        study_id=study_id, metric=metric, step=step, trial__state=TrialState.COMPLETED.value
+    ).values_list("trial__number", "value")
     return [FrozenTrial(number=n, state=TrialState.COMPLETED, params={}, intermediate={step: v}) for n, v in rows]
 
 
 def intermediate_by_trial(study: Study) -> dict[int, list[list[Any]]]:
     """trial id -> ``[[step, {metric: value}], ...]`` in step order."""
     by_trial: dict[int, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    for trial_id, step, metric, value in (TrialValue.objects.filter(study=study).order_by("step")
-                                          .values_list("trial_id", "step", "metric", "value")):
+    for trial_id, step, metric, value in (
+        TrialValue.objects.filter(study=study).order_by("step").values_list("trial_id", "step", "metric", "value")
+    ):
         by_trial[trial_id][step][metric] = value
     return {tid: [[step, metrics] for step, metrics in sorted(steps.items())] for tid, steps in by_trial.items()}
 

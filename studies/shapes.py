@@ -45,7 +45,7 @@ class StudyDetail(StudySummary):
     best_params: dict[str, Any] | None
     counts: dict[str, int]  # trial state -> number of trials
     search_space: list[dict[str, Any]]
-    rate: float | None      # trials per second since the study (re)started
+    rate: float | None  # trials per second since the study (re)started
     eta_seconds: float | None
     last_event_id: int
 
@@ -82,11 +82,11 @@ class TrialDetail(TrialRow):
 
 
 class HistorySeries(TypedDict):
-    x: list[float]          # trial numbers (bucket centres when bucket > 1)
+    x: list[float]  # trial numbers (bucket centres when bucket > 1)
     y: list[float]
     best_x: list[float]
     best_y: list[float]
-    bucket: int             # trial numbers per point pair; 1 means every trial
+    bucket: int  # trial numbers per point pair; 1 means every trial
     n_completed: int
 
 

@@ -33,13 +33,25 @@ class StudyRow:
 
 
 def lock_study_row(study_id: int) -> StudyRow:
-    locked = Study.objects.select_for_update().only(
-        "state", "n_done", "n_trials", "best_value", "best_trial_number", "metric").get(pk=study_id)
+    locked = (
+        Study.objects.select_for_update()
+        .only("state", "n_done", "n_trials", "best_value", "best_trial_number", "metric")
+        .get(pk=study_id)
+    )
     trials = Trial.objects.filter(study_id=study_id)
     last = trials.order_by("-number").values_list("number", flat=True).first()
     waiting = trials.filter(state=TrialState.WAITING.value).count()
-    return StudyRow(study_id, locked.state, locked.n_done, locked.n_trials, locked.best_value,
-                    locked.best_trial_number, locked.metric, 0 if last is None else last + 1, waiting)
+    return StudyRow(
+        study_id,
+        locked.state,
+        locked.n_done,
+        locked.n_trials,
+        locked.best_value,
+        locked.best_trial_number,
+        locked.metric,
+        0 if last is None else last + 1,
+        waiting,
+    )
 
 
 def count_finished(trial: Trial, now) -> StudyRow:
@@ -52,17 +64,30 @@ def count_finished(trial: Trial, now) -> StudyRow:
     study_table = connection.ops.quote_name(Study._meta.db_table)
     trial_table = connection.ops.quote_name(Trial._meta.db_table)
     completed = trial.state == TrialState.COMPLETED.value
-    improves = ("%s AND (best_value IS NULL OR (direction = 'minimize' AND best_value > %s) "
-                "OR (direction = 'maximize' AND best_value < %s))")
+    improves = (
+        "%s AND (best_value IS NULL OR (direction = 'minimize' AND best_value > %s) "
+        "OR (direction = 'maximize' AND best_value < %s))"
+    )
     improves_args = [completed, trial.value, trial.value]
-    sql = (f"UPDATE {study_table} SET n_done = n_done + 1, updated_at = %s, "
-           f"best_value = CASE WHEN {improves} THEN %s ELSE best_value END, "
-           f"best_trial_number = CASE WHEN {improves} THEN %s ELSE best_trial_number END "
-           f"WHERE id = %s RETURNING state, n_done, n_trials, best_value, best_trial_number, metric, "
-           f"COALESCE((SELECT number + 1 FROM {trial_table} WHERE study_id = %s ORDER BY number DESC LIMIT 1), 0), "
-           f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s AND state = %s)")
-    args = [connection.ops.adapt_datetimefield_value(now), *improves_args, trial.value, *improves_args, trial.number,
-            trial.study_id, trial.study_id, trial.study_id, TrialState.WAITING.value]
+    sql = (
+        f"UPDATE {study_table} SET n_done = n_done + 1, updated_at = %s, "
+        f"best_value = CASE WHEN {improves} THEN %s ELSE best_value END, "
+        f"best_trial_number = CASE WHEN {improves} THEN %s ELSE best_trial_number END "
+        f"WHERE id = %s RETURNING state, n_done, n_trials, best_value, best_trial_number, metric, "
+        f"COALESCE((SELECT number + 1 FROM {trial_table} WHERE study_id = %s ORDER BY number DESC LIMIT 1), 0), "
+        f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s AND state = %s)"
+    )
+    args = [
+        connection.ops.adapt_datetimefield_value(now),
+        *improves_args,
+        trial.value,
+        *improves_args,
+        trial.number,
+        trial.study_id,
+        trial.study_id,
+        trial.study_id,
+        TrialState.WAITING.value,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         return StudyRow(trial.study_id, *cursor.fetchone())

@@ -28,6 +28,12 @@ def trial_page(request, study_id: int, number: int):
     cursor = dashboard.last_event_id()
     study = get_object_or_404(Study, pk=study_id)
     trial = get_object_or_404(Trial, study=study, number=number)
-    return render(request, "studies/trial.html", {"study": dashboard.study_summary(study),
-                                                  "trial": dashboard.trial_detail(study, trial),
-                                                  "last_event_id": cursor})
+    return render(
+        request,
+        "studies/trial.html",
+        {
+            "study": dashboard.study_summary(study),
+            "trial": dashboard.trial_detail(study, trial),
+            "last_event_id": cursor,
+        },
+    )

@@ -13,17 +13,16 @@ import multiprocessing
 import os
 import signal
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Callable
 
 from django.db import close_old_connections, connections
 
 from . import services
 from .isolation import ChildExecutor
 from .models import Study, StudyState
-from .runner import (RunSummary, StudyRunner, execute_in_process, heartbeat_interval, stop_on_signals,
-                     sweep_interval)
+from .runner import RunSummary, StudyRunner, execute_in_process, heartbeat_interval, stop_on_signals, sweep_interval
 
 _FORK = multiprocessing.get_context("fork")
 
@@ -39,15 +38,26 @@ class WorkerOptions:
     isolate: bool = True
     timeout: float | None = None
 
-    def make_runner(self, study: Study, max_trials: int | None = None,
-                    on_trial_finished: Callable | None = None) -> StudyRunner:
+    def make_runner(
+        self, study: Study, max_trials: int | None = None, on_trial_finished: Callable | None = None
+    ) -> StudyRunner:
         if self.isolate:
-            execute = ChildExecutor(trial_timeout=self.trial_timeout, memory_mb=self.trial_memory_mb,
-                                    heartbeat_interval=heartbeat_interval(self.heartbeat_grace))
+            execute = ChildExecutor(
+                trial_timeout=self.trial_timeout,
+                memory_mb=self.trial_memory_mb,
+                heartbeat_interval=heartbeat_interval(self.heartbeat_grace),
+            )
         else:
             execute = execute_in_process
-        return StudyRunner(study, max_trials=max_trials, timeout=self.timeout, heartbeat_grace=self.heartbeat_grace,
-                           retry_failed=self.retry_failed, execute=execute, on_trial_finished=on_trial_finished)
+        return StudyRunner(
+            study,
+            max_trials=max_trials,
+            timeout=self.timeout,
+            heartbeat_grace=self.heartbeat_grace,
+            retry_failed=self.retry_failed,
+            execute=execute,
+            on_trial_finished=on_trial_finished,
+        )
 
 
 def split_budget(total: int | None, workers: int) -> list[int | None]:
@@ -84,15 +94,14 @@ def _fork(target, *args):
 @contextmanager
 def forwarding_signals(processes: Callable[[], list], on_signal: Callable[[str], None] | None = None):
     """Pass SIGINT/SIGTERM on to the live worker processes (each stops on its own)."""
+
     def forward(name: str) -> None:
         if on_signal is not None:
             on_signal(name)
         for process in processes():
             if process.is_alive():
-                try:
+                with suppress(ProcessLookupError):
                     os.kill(process.pid, signal.Signals[name])
-                except ProcessLookupError:
-                    pass
 
     with stop_on_signals(forward):
         yield
@@ -108,15 +117,15 @@ def merge(summaries: list[RunSummary]) -> RunSummary:
     return total
 
 
-def run_study_workers(study: Study, workers: int, options: WorkerOptions,
-                      max_trials: int | None = None) -> tuple[RunSummary, list[int]]:
+def run_study_workers(
+    study: Study, workers: int, options: WorkerOptions, max_trials: int | None = None
+) -> tuple[RunSummary, list[int]]:
     """Run ``workers`` processes on one study until its budget is spent or a signal.
 
     Returns the merged summary and the exit codes of workers that failed.
     """
     results = _FORK.SimpleQueue()
-    processes = [_fork(_worker_main, study.pk, options, share, results)
-                 for share in split_budget(max_trials, workers)]
+    processes = [_fork(_worker_main, study.pk, options, share, results) for share in split_budget(max_trials, workers)]
     interrupted = []
     with forwarding_signals(lambda: processes, interrupted.append):
         for process in processes:
@@ -130,6 +139,7 @@ def run_study_workers(study: Study, workers: int, options: WorkerOptions,
 
 
 # --- run_worker: studies queued from the admin or the dashboard ---------------------
+
 
 @dataclass
 class QueueWorker:

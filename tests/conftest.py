@@ -68,8 +68,13 @@ class Project:
 
     def __init__(self, data_dir: Path, database_url: str | None = None, redis_url: str | None = None):
         self.data_dir = data_dir
-        self.env = {**os.environ, "SOMATIZE_DATA_DIR": str(data_dir), "SOMATIZE_EXECUTOR_MODULES": TEST_EXECUTORS,
-                    "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "somatize_site.settings"}
+        self.env = {
+            **os.environ,
+            "SOMATIZE_DATA_DIR": str(data_dir),
+            "SOMATIZE_EXECUTOR_MODULES": TEST_EXECUTORS,
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "somatize_site.settings",
+        }
         self.env.pop("DATABASE_URL", None)
         self.env.pop("REDIS_URL", None)
         if database_url:
@@ -81,15 +86,25 @@ class Project:
         return [sys.executable, str(ROOT / "manage.py"), *args]
 
     def run(self, *args: str, check: bool = True, timeout: float = 300, input: str | None = None):
-        result = subprocess.run(self.command(*args), env=self.env, cwd=ROOT, capture_output=True, text=True,
-                                timeout=timeout, input=input)
+        result = subprocess.run(
+            self.command(*args), env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, input=input
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"manage.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"manage.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def start(self, *args: str, **kwargs) -> subprocess.Popen:
-        return subprocess.Popen(self.command(*args), env=self.env, cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, **kwargs)
+        return subprocess.Popen(
+            self.command(*args),
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **kwargs,
+        )
 
     def write_spec(self, spec: dict, name: str = "spec.json") -> Path:
         import json

@@ -7,7 +7,9 @@ from studies.executors import TrialContext, registry, run_executor
 
 OPTIMA = {
     "branin": {"x1": 3.141592653589793, "x2": 2.275},
-    "hartmann6": dict(zip([f"x{i}" for i in range(1, 7)], [0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573])),
+    "hartmann6": dict(
+        zip([f"x{i}" for i in range(1, 7)], [0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573], strict=True)
+    ),
     "rosenbrock4": {f"x{i}": 1.0 for i in range(1, 5)},
     "levy5": {f"x{i}": 1.0 for i in range(1, 6)},
     "mixed": {"lr": 1e-3, "layers": 3, "activation": "relu"},
@@ -27,11 +29,14 @@ def test_each_analytic_executor_reaches_its_known_optimum(name):
     assert outcome.value == pytest.approx(TEST_FUNCTIONS[name].optimum, abs=1e-4)
 
 
-@pytest.mark.parametrize("name, params, steps", [
-    ("svm_digits", {"C": 10.0, "gamma": 0.01, "kernel": "rbf"}, 3),
-    ("sgd_digits", {"alpha": 1e-4, "eta0": 0.01, "loss": "hinge", "epochs": 4}, 4),
-    ("mlp_digits", {"hidden": 32, "alpha": 1e-4, "learning_rate_init": 0.01, "epochs": 4}, 4),
-])
+@pytest.mark.parametrize(
+    "name, params, steps",
+    [
+        ("svm_digits", {"C": 10.0, "gamma": 0.01, "kernel": "rbf"}, 3),
+        ("sgd_digits", {"alpha": 1e-4, "eta0": 0.01, "loss": "hinge", "epochs": 4}, 4),
+        ("mlp_digits", {"hidden": 32, "alpha": 1e-4, "learning_rate_init": 0.01, "epochs": 4}, 4),
+    ],
+)
 def test_the_scikit_learn_executors_learn_and_report_each_step(name, params, steps):
     outcome, reports = execute(name, params, metric="accuracy")
     assert outcome.state.value == "completed", outcome.error

@@ -10,13 +10,20 @@ import pytest
 
 from tests.support.specs import DESIGN_SPEC
 
-QUICK_SPEC = {**DESIGN_SPEC, "name": "quick", "executor": "mixed", "n_trials": 12, "pruner": {"type": "none"},
-              "sampler": {"type": "random", "seed": 7},
-              "objective": {"metric": "value", "direction": "minimize"},
-              "search_space": [
-                  {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
-                  {"name": "layers", "type": "int", "low": 1, "high": 8},
-                  {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}]}
+QUICK_SPEC = {
+    **DESIGN_SPEC,
+    "name": "quick",
+    "executor": "mixed",
+    "n_trials": 12,
+    "pruner": {"type": "none"},
+    "sampler": {"type": "random", "seed": 7},
+    "objective": {"metric": "value", "direction": "minimize"},
+    "search_space": [
+        {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
+        {"name": "layers", "type": "int", "low": 1, "high": 8},
+        {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]},
+    ],
+}
 
 
 def export(project, name):
@@ -90,14 +97,17 @@ def bad(changes=None, dim_changes=None, index=0):
     return spec
 
 
-@pytest.mark.parametrize("spec, field", [
-    (bad({"executor": "no_such_executor"}), "executor"),
-    (bad(dim_changes={"low": 1000, "high": 1}), "search_space[0].low"),
-    (bad(dim_changes={"low": 0}), "search_space[0].low"),  # log scale with low <= 0
-    (bad(dim_changes={"choices": []}, index=1), "search_space[1].choices"),
-    (bad({"sampler": {"type": "simulated_annealing"}}), "sampler.type"),
-    (bad(dim_changes={"when": {"kernal": ["poly"]}}, index=2), "search_space[2].when.kernal"),
-])
+@pytest.mark.parametrize(
+    "spec, field",
+    [
+        (bad({"executor": "no_such_executor"}), "executor"),
+        (bad(dim_changes={"low": 1000, "high": 1}), "search_space[0].low"),
+        (bad(dim_changes={"low": 0}), "search_space[0].low"),  # log scale with low <= 0
+        (bad(dim_changes={"choices": []}, index=1), "search_space[1].choices"),
+        (bad({"sampler": {"type": "simulated_annealing"}}), "sampler.type"),
+        (bad(dim_changes={"when": {"kernal": ["poly"]}}, index=2), "search_space[2].when.kernal"),
+    ],
+)
 def test_an_invalid_spec_exits_non_zero_with_one_line_naming_the_field(project, spec, field):
     project.run("create_study", str(project.write_spec(QUICK_SPEC)))
     before = project.run("export_study", "quick").stdout
@@ -159,10 +169,16 @@ def test_list_commands_show_studies_and_executors(project):
         assert name in executors
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("DEBUG", "maybe"), ("DATABASE_URL", "mysql://x/y"), ("SECRET_KEY", "short"), ("REDIS_URL", "localhost:6379"),
-    ("SOMATIZE_HEARTBEAT_GRACE", "soon"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "mysql://x/y"),
+        ("SECRET_KEY", "short"),
+        ("REDIS_URL", "localhost:6379"),
+        ("SOMATIZE_HEARTBEAT_GRACE", "soon"),
+    ],
+)
 def test_a_bad_setting_stops_start_up_naming_the_variable(project, variable, value):
     project.env[variable] = value
     result = project.run("check", check=False)
@@ -178,8 +194,12 @@ def test_run_study_draws_a_live_progress_line_on_a_terminal_only(project):
 
     project.run("create_study", str(project.write_spec(QUICK_SPEC)))
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(project.command("run_study", "quick", "--n-trials", "4"), env=project.env,
-                            stdout=follower, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        project.command("run_study", "quick", "--n-trials", "4"),
+        env=project.env,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
     os.close(follower)
     chunks = []
     while True:

@@ -18,8 +18,13 @@ X_ONLY = [{"name": "x", "type": "float", "low": 0.0, "high": 1.0}]
 
 
 def make_study(executor, space, sampler, n_trials=None, name="s", direction="maximize", metric="f1", pruner=None):
-    spec = {"name": name, "executor": executor, "objective": {"metric": metric, "direction": direction},
-            "sampler": sampler, "search_space": space}
+    spec = {
+        "name": name,
+        "executor": executor,
+        "objective": {"metric": metric, "direction": direction},
+        "sampler": sampler,
+        "search_space": space,
+    }
     if n_trials is not None:
         spec["n_trials"] = n_trials
     if pruner is not None:
@@ -77,20 +82,24 @@ def test_study_runner_handles_pruned_trials():
 
 def test_study_progress_tracking():
     study = run(make_study("constant_half", X_ONLY, {"type": "random", "seed": 1}, n_trials=3))
-    progress = [(e.data["completed"], e.data["total"])
-                for e in StudyEvent.objects.filter(study=study, type="study_progress").order_by("id")]
+    progress = [
+        (e.data["completed"], e.data["total"])
+        for e in StudyEvent.objects.filter(study=study, type="study_progress").order_by("id")
+    ]
     assert progress == [(1, 3), (2, 3), (3, 3)]
 
 
 def test_events_follow_the_documented_sequence():
-    study = run(make_study("learning_curve", X_ONLY, {"type": "random", "seed": 5}, n_trials=2,
-                           metric="accuracy"))
+    study = run(make_study("learning_curve", X_ONLY, {"type": "random", "seed": 5}, n_trials=2, metric="accuracy"))
     types = event_types(study)
     assert types[0] == "study_started" and types[-1] == "study_completed"
     per_trial = types[1:-1]
     # trial 0: started, 10 metric reports, completed, best_updated (first best), progress
-    assert per_trial[:14] == ["trial_started"] + ["trial_metric"] * 10 + ["trial_completed", "best_updated",
-                                                                           "study_progress"]
+    assert per_trial[:14] == ["trial_started"] + ["trial_metric"] * 10 + [
+        "trial_completed",
+        "best_updated",
+        "study_progress",
+    ]
     rest = per_trial[14:]
     assert rest[0] == "trial_started" and rest[-1] == "study_progress"
     assert rest.count("trial_completed") == 1
@@ -107,8 +116,16 @@ def test_nan_and_missing_metric_fail_the_trial_with_a_clear_message():
 
 
 def test_median_pruner_prunes_weak_learning_curves():
-    study = run(make_study("learning_curve", X_ONLY, {"type": "random", "seed": 3}, n_trials=30,
-                           metric="accuracy", pruner={"type": "median", "n_warmup_steps": 2, "n_min_trials": 3}))
+    study = run(
+        make_study(
+            "learning_curve",
+            X_ONLY,
+            {"type": "random", "seed": 3},
+            n_trials=30,
+            metric="accuracy",
+            pruner={"type": "median", "n_warmup_steps": 2, "n_min_trials": 3},
+        )
+    )
     trials = list(study.trials.all())
     pruned = [t for t in trials if t.state == "pruned"]
     completed = [t for t in trials if t.state == "completed"]
@@ -121,9 +138,19 @@ def test_median_pruner_prunes_weak_learning_curves():
 
 
 def test_minimize_keeps_the_lowest_value_as_best():
-    study = run(make_study("quadratic", [{"name": "x", "type": "float", "low": -1, "high": 1},
-                                         {"name": "y", "type": "float", "low": -1, "high": 1}],
-                           {"type": "random", "seed": 9}, n_trials=15, direction="minimize", metric="value"))
+    study = run(
+        make_study(
+            "quadratic",
+            [
+                {"name": "x", "type": "float", "low": -1, "high": 1},
+                {"name": "y", "type": "float", "low": -1, "high": 1},
+            ],
+            {"type": "random", "seed": 9},
+            n_trials=15,
+            direction="minimize",
+            metric="value",
+        )
+    )
     assert study.best_value == min(t.value for t in study.trials.all())
 
 

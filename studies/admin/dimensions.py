@@ -134,23 +134,32 @@ class DimensionForm(forms.Form):
     low = NumberField(required=False, widget=forms.TextInput(attrs={"size": 8}))
     high = NumberField(required=False, widget=forms.TextInput(attrs={"size": 8}))
     scale = forms.ChoiceField(choices=SCALES, required=False, help_text="numeric only; linear when blank")
-    choices = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 16}),
-                              help_text='categorical only: rbf, poly or ["rbf", "poly"]')
-    condition = forms.CharField(required=False, widget=forms.TextInput(attrs={"size": 16}),
-                                help_text='optional: kernel: poly, sigmoid or {"kernel": ["poly"]}')
+    choices = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"size": 16}),
+        help_text='categorical only: rbf, poly or ["rbf", "poly"]',
+    )
+    condition = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"size": 16}),
+        help_text='optional: kernel: poly, sigmoid or {"kernel": ["poly"]}',
+    )
 
     def clean_choices(self):
         try:
             return parse_values(self.cleaned_data["choices"])
         except ValueSyntaxError as exc:
-            raise forms.ValidationError(f"{str(exc)[0].upper()}{str(exc)[1:]}; write rbf, poly or [\"rbf\", \"poly\"].") from None
+            raise forms.ValidationError(
+                f'{str(exc)[0].upper()}{str(exc)[1:]}; write rbf, poly or ["rbf", "poly"].'
+            ) from None
 
     def clean_condition(self):
         try:
             return parse_condition(self.cleaned_data["condition"])
         except ValueSyntaxError as exc:
-            raise forms.ValidationError(f"{str(exc)[0].upper()}{str(exc)[1:]}; write kernel: poly, sigmoid "
-                                        f"or {{\"kernel\": [\"poly\"]}}.") from None
+            raise forms.ValidationError(
+                f'{str(exc)[0].upper()}{str(exc)[1:]}; write kernel: poly, sigmoid or {{"kernel": ["poly"]}}.'
+            ) from None
 
     def is_blank(self) -> bool:
         return not any((self.data.get(self.add_prefix(f)) or "").strip() for f in ROW_FIELDS)
@@ -174,13 +183,18 @@ class DimensionForm(forms.Form):
 
 
 def initial_rows(search_space: list[dict]) -> list[dict]:
-    return [{
-        "name": dim.get("name", ""), "type": dim.get("type", ""),
-        "low": format_number(dim.get("low")), "high": format_number(dim.get("high")),
-        "scale": dim.get("scale", ""),
-        "choices": format_values(dim["choices"]) if "choices" in dim else "",
-        "condition": format_condition(dim.get("when")),
-    } for dim in search_space]
+    return [
+        {
+            "name": dim.get("name", ""),
+            "type": dim.get("type", ""),
+            "low": format_number(dim.get("low")),
+            "high": format_number(dim.get("high")),
+            "scale": dim.get("scale", ""),
+            "choices": format_values(dim["choices"]) if "choices" in dim else "",
+            "condition": format_condition(dim.get("when")),
+        }
+        for dim in search_space
+    ]
 
 
 DimensionFormSet = forms.formset_factory(DimensionForm, extra=3, can_delete=True)

@@ -24,26 +24,45 @@ from .dimensions import DimensionFormSet, initial_rows
 
 # spec path -> form field; the labels below are what users see.
 FIELD_FOR_PATH = {
-    "name": "name", "description": "description", "executor": "executor",
-    "objective": "metric", "objective.metric": "metric", "objective.direction": "direction",
-    "sampler": "sampler_type", "sampler.type": "sampler_type", "sampler.seed": "sampler_seed",
-    "sampler.points_per_dim": "points_per_dim", "sampler.n_startup": "n_startup",
-    "pruner": "pruner_type", "pruner.type": "pruner_type", "pruner.n_warmup_steps": "n_warmup_steps",
-    "pruner.n_min_trials": "n_min_trials", "pruner.percentile": "percentile", "n_trials": "n_trials",
+    "name": "name",
+    "description": "description",
+    "executor": "executor",
+    "objective": "metric",
+    "objective.metric": "metric",
+    "objective.direction": "direction",
+    "sampler": "sampler_type",
+    "sampler.type": "sampler_type",
+    "sampler.seed": "sampler_seed",
+    "sampler.points_per_dim": "points_per_dim",
+    "sampler.n_startup": "n_startup",
+    "pruner": "pruner_type",
+    "pruner.type": "pruner_type",
+    "pruner.n_warmup_steps": "n_warmup_steps",
+    "pruner.n_min_trials": "n_min_trials",
+    "pruner.percentile": "percentile",
+    "n_trials": "n_trials",
 }
 SAMPLER_OPTION_FIELDS = {"sampler_seed": "seed", "points_per_dim": "points_per_dim", "n_startup": "n_startup"}
 PRUNER_OPTION_FIELDS = ("n_warmup_steps", "n_min_trials", "percentile")
 ROW_PATH = re.compile(r"^search_space\[(\d+)\](?:\.(\w+))?(.*)$")
 ROW_REFERENCE = re.compile(r"at \[(\d+)\]")
-ROW_FIELD_FOR_KEY = {"name": "name", "type": "type", "low": "low", "high": "high", "scale": "scale",
-                     "choices": "choices", "when": "condition"}
+ROW_FIELD_FOR_KEY = {
+    "name": "name",
+    "type": "type",
+    "low": "low",
+    "high": "high",
+    "scale": "scale",
+    "choices": "choices",
+    "when": "condition",
+}
 # Fields that stay editable once the spec is locked (see services.EDITABLE_WHEN_LOCKED).
 EDITABLE_WHEN_LOCKED = ("description", "n_trials")
 
 
 def executor_choices():
-    return [("", "---------")] + [(i.name, f"{i.name} — {i.description}" if i.description else i.name)
-                                  for i in registry.all()]
+    return [("", "---------")] + [
+        (i.name, f"{i.name} — {i.description}" if i.description else i.name) for i in registry.all()
+    ]
 
 
 def sampler_choices():
@@ -68,33 +87,57 @@ class OptionalJSONField(forms.JSONField):
 
 
 class StudyForm(forms.ModelForm):
-    name = forms.CharField(max_length=100, required=False,
-                           help_text="Letters, digits, '.', '_' or '-'; the name used by run_study and export_study.")
+    name = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="Letters, digits, '.', '_' or '-'; the name used by run_study and export_study.",
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     # Select widgets on plain text fields: the registry decides what is valid, on the
     # server, through the same check create_study uses; nothing here imports code.
-    executor = forms.CharField(required=False, widget=forms.Select(choices=executor_choices),
-                               help_text="A registered executor (see list_executors); code cannot be named here.")
-    metric = forms.CharField(required=False, label="Objective metric",
-                             help_text="The metric the executor returns that the study optimises, e.g. accuracy.")
-    direction = forms.CharField(required=False, widget=forms.Select(
-        choices=[("", "---------"), ("minimize", "minimize"), ("maximize", "maximize")]))
+    executor = forms.CharField(
+        required=False,
+        widget=forms.Select(choices=executor_choices),
+        help_text="A registered executor (see list_executors); code cannot be named here.",
+    )
+    metric = forms.CharField(
+        required=False,
+        label="Objective metric",
+        help_text="The metric the executor returns that the study optimises, e.g. accuracy.",
+    )
+    direction = forms.CharField(
+        required=False,
+        widget=forms.Select(choices=[("", "---------"), ("minimize", "minimize"), ("maximize", "maximize")]),
+    )
     sampler_type = forms.CharField(label="Sampler", widget=forms.Select(choices=sampler_choices), required=False)
-    sampler_seed = forms.IntegerField(label="Seed", required=False,
-                                      help_text="random and bayesian; blank picks one and stores it.")
-    points_per_dim = forms.IntegerField(required=False, help_text="grid only; points per numeric dimension (default 5).")
-    n_startup = forms.IntegerField(label="Startup trials", required=False,
-                                   help_text="bayesian only; space-filling trials before the model is used.")
-    sampler_options = OptionalJSONField(label="Other sampler options", required=False,
-                                        widget=forms.Textarea(attrs={"rows": 1, "cols": 40}),
-                                        help_text="JSON object of options that have no field above (for samplers added later).")
-    pruner_type = forms.CharField(label="Pruner", required=False,
-                                  widget=forms.Select(choices=[(p, p) for p in PRUNER_TYPES]))
+    sampler_seed = forms.IntegerField(
+        label="Seed", required=False, help_text="random and bayesian; blank picks one and stores it."
+    )
+    points_per_dim = forms.IntegerField(
+        required=False, help_text="grid only; points per numeric dimension (default 5)."
+    )
+    n_startup = forms.IntegerField(
+        label="Startup trials",
+        required=False,
+        help_text="bayesian only; space-filling trials before the model is used.",
+    )
+    sampler_options = OptionalJSONField(
+        label="Other sampler options",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1, "cols": 40}),
+        help_text="JSON object of options that have no field above (for samplers added later).",
+    )
+    pruner_type = forms.CharField(
+        label="Pruner", required=False, widget=forms.Select(choices=[(p, p) for p in PRUNER_TYPES])
+    )
     n_warmup_steps = forms.IntegerField(required=False, help_text="median and percentile; default 0.")
     n_min_trials = forms.IntegerField(required=False, help_text="median and percentile; default 1.")
     percentile = forms.FloatField(required=False, help_text="percentile pruner only; between 0 and 100.")
-    n_trials = forms.IntegerField(label="Budget (trials)", required=False,
-                                  help_text="Total number of trials; may be left blank for grid (the grid's size).")
+    n_trials = forms.IntegerField(
+        label="Budget (trials)",
+        required=False,
+        help_text="Total number of trials; may be left blank for grid (the grid's size).",
+    )
     # The lock state the form was rendered with, so a spec edit that raced a worker
     # starting trials is refused instead of silently dropped.
     rendered_locked = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -135,10 +178,14 @@ class StudyForm(forms.ModelForm):
     def _initial_from_spec(spec: dict) -> dict[str, Any]:
         sampler, pruner = dict(spec.get("sampler", {})), dict(spec.get("pruner", {}))
         initial = {
-            "name": spec.get("name", ""), "description": spec.get("description", ""),
-            "executor": spec.get("executor", ""), "metric": spec.get("objective", {}).get("metric", ""),
-            "direction": spec.get("objective", {}).get("direction", ""), "n_trials": spec.get("n_trials"),
-            "sampler_type": sampler.pop("type", "random"), "pruner_type": pruner.pop("type", "none"),
+            "name": spec.get("name", ""),
+            "description": spec.get("description", ""),
+            "executor": spec.get("executor", ""),
+            "metric": spec.get("objective", {}).get("metric", ""),
+            "direction": spec.get("objective", {}).get("direction", ""),
+            "n_trials": spec.get("n_trials"),
+            "sampler_type": sampler.pop("type", "random"),
+            "pruner_type": pruner.pop("type", "none"),
         }
         for field, key in SAMPLER_OPTION_FIELDS.items():
             initial[field] = sampler.pop(key, None)
@@ -156,7 +203,8 @@ class StudyForm(forms.ModelForm):
     def build_raw_spec(self) -> dict:
         data = self.cleaned_data
         raw: dict[str, Any] = {
-            "name": data.get("name", "").strip(), "description": data.get("description", ""),
+            "name": data.get("name", "").strip(),
+            "description": data.get("description", ""),
             "executor": data.get("executor") or None,
             "objective": {"metric": data.get("metric", "").strip(), "direction": data.get("direction") or None},
         }
@@ -199,7 +247,8 @@ class StudyForm(forms.ModelForm):
         if self.locked_reason and not self.data.get(self.add_prefix("rendered_locked")):
             raise forms.ValidationError(
                 f"This study can no longer change its search space or objective: {self.locked_reason}. "
-                f"Nothing was saved. Reload the page to change the budget or description, or clone the study.")
+                f"Nothing was saved. Reload the page to change the budget or description, or clone the study."
+            )
         if not self.locked_reason and not self.dimensions.is_valid():
             # A row that cannot be read (a bad number, malformed choices) is shown on
             # that row; the spec cannot be built until it is fixed.

@@ -20,8 +20,13 @@ from studies.models import Study, Trial
 from .forms import StudyForm
 
 # Buttons on a study's change page: (action name, label).
-CHANGE_PAGE_BUTTONS = [("queue_selected", "Queue"), ("clone_selected", "Clone"), ("export_json", "Export JSON"),
-                       ("export_csv", "Export CSV"), ("fail_stale_selected", "Fail stale trials")]
+CHANGE_PAGE_BUTTONS = [
+    ("queue_selected", "Queue"),
+    ("clone_selected", "Clone"),
+    ("export_json", "Export JSON"),
+    ("export_csv", "Export CSV"),
+    ("fail_stale_selected", "Fail stale trials"),
+]
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 
@@ -126,12 +131,19 @@ class StudyAdmin(admin.ModelAdmin):
         for study in queryset:
             (queued if services.queue_study(study) else refused).append(study)
         if queued:
-            self.message_user(request, f"Queued {names(queued)}; a run_worker process will pick "
-                                       f"{'it' if len(queued) == 1 else 'them'} up.", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"Queued {names(queued)}; a run_worker process will pick {'it' if len(queued) == 1 else 'them'} up.",
+                messages.SUCCESS,
+            )
         if refused:
             detail = ", ".join(f"{s.name} ({s.state})" for s in refused)
-            self.message_user(request, f"Not queued: {detail}. Only created or stopped studies can be queued; "
-                                       f"clone a completed study to run it again.", messages.WARNING)
+            self.message_user(
+                request,
+                f"Not queued: {detail}. Only created or stopped studies can be queued; "
+                f"clone a completed study to run it again.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Clone selected studies (same spec, new name, no trials)", permissions=["add"])
     def clone_selected(self, request, queryset):
@@ -164,13 +176,17 @@ class StudyAdmin(admin.ModelAdmin):
     def export_csv(self, request, queryset):
         return self._export(request, queryset, "csv")
 
-    @admin.action(description="Mark stale running trials failed (no heartbeat within the grace period)",
-                  permissions=["change"])
+    @admin.action(
+        description="Mark stale running trials failed (no heartbeat within the grace period)", permissions=["change"]
+    )
     def fail_stale_selected(self, request, queryset):
         grace = settings.SOMATIZE_HEARTBEAT_GRACE
         failed = {study.name: services.fail_stale_trials(study, grace) for study in queryset}
         total = sum(failed.values())
         detail = ", ".join(f"{name}: {n}" for name, n in failed.items() if n)
-        self.message_user(request, f"Marked {total} stale trial{'s' if total != 1 else ''} failed "
-                                   f"(no heartbeat for over {grace:g} s){f' — {detail}' if detail else ''}.",
-                          messages.SUCCESS if total else messages.INFO)
+        self.message_user(
+            request,
+            f"Marked {total} stale trial{'s' if total != 1 else ''} failed "
+            f"(no heartbeat for over {grace:g} s){f' — {detail}' if detail else ''}.",
+            messages.SUCCESS if total else messages.INFO,
+        )

@@ -9,8 +9,23 @@ from django.utils.html import format_html
 
 from studies.models import Trial
 
-DETAIL_FIELDS = ("study", "number", "state", "parameters", "value", "final_metrics", "duration", "pruned_step",
-                 "error", "traceback_text", "started_at", "finished_at", "worker_id", "heartbeat_at", "retries")
+DETAIL_FIELDS = (
+    "study",
+    "number",
+    "state",
+    "parameters",
+    "value",
+    "final_metrics",
+    "duration",
+    "pruned_step",
+    "error",
+    "traceback_text",
+    "started_at",
+    "finished_at",
+    "worker_id",
+    "heartbeat_at",
+    "retries",
+)
 
 
 def short(value) -> str:
@@ -27,7 +42,16 @@ def params_line(params: dict, limit: int = 120) -> str:
 
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
-    list_display = ("number", "study", "state", "objective", "duration", "params_summary", "error_summary", "finished_at")
+    list_display = (
+        "number",
+        "study",
+        "state",
+        "objective",
+        "duration",
+        "params_summary",
+        "error_summary",
+        "finished_at",
+    )
     list_display_links = ("number",)
     list_filter = ("state", "study")
     search_fields = ("study__name",)

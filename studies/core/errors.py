@@ -17,12 +17,14 @@ class SpecError(ValueError):
         self.errors = list(errors)
         super().__init__("; ".join(f"{path}: {msg}" if path else msg for path, msg in self.errors))
 
-    def prefixed(self, prefix: str) -> "SpecError":
+    def prefixed(self, prefix: str) -> SpecError:
         """The same errors with ``prefix`` put before each path."""
+
         def join(path: str) -> str:
             if not path:
                 return prefix
             return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
         return SpecError([(join(path), msg) for path, msg in self.errors])
 
 

@@ -8,7 +8,8 @@ of their dimension (``to_unit``), so log-scaled ones are binned in log space.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,8 +44,9 @@ def explained_variance(codes: np.ndarray, objective: np.ndarray) -> float:
     return min(max(between / total, 0.0), 1.0)
 
 
-def param_importance(space: SearchSpace, params: Sequence[Mapping[str, Any]],
-                     values: Sequence[float]) -> dict[str, float]:
+def param_importance(
+    space: SearchSpace, params: Sequence[Mapping[str, Any]], values: Sequence[float]
+) -> dict[str, float]:
     """Importance of each parameter of ``space``, normalised to sum to 1 (all 0 when flat).
 
     ``params[i]`` and ``values[i]`` describe one completed trial. Bins that hold a single
@@ -54,7 +56,7 @@ def param_importance(space: SearchSpace, params: Sequence[Mapping[str, Any]],
     objective = np.asarray(values, dtype=float)
     finite = np.isfinite(objective)
     objective = objective[finite]
-    rows = [p for p, keep in zip(params, finite) if keep]
+    rows = [p for p, keep in zip(params, finite, strict=False) if keep]
     scores = {}
     for name in space.names:
         codes = _bin_codes(space, name, [row.get(name) for row in rows])

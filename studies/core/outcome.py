@@ -26,9 +26,13 @@ def objective_from_result(result: Any, metric: str) -> tuple[float, dict[str, fl
             metrics[str(name)] = float(value)
         if metric not in metrics:
             got = ", ".join(sorted(metrics)) or "nothing"
-            raise ObjectiveError(f"objective metric {metric!r} missing from the result (got {got}); return it or fix objective.metric")
+            raise ObjectiveError(
+                f"objective metric {metric!r} missing from the result (got {got}); return it or fix objective.metric"
+            )
     else:
-        raise ObjectiveError(f"executor returned {type(result).__name__}; return a number or a dict of metric name to number")
+        raise ObjectiveError(
+            f"executor returned {type(result).__name__}; return a number or a dict of metric name to number"
+        )
     for name, value in metrics.items():
         if not math.isfinite(value):
             raise ObjectiveError(f"metric {name!r} is {value}; the objective must be a finite number")

@@ -9,7 +9,8 @@ values at the same step, with the percentile mirrored for maximisation.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,8 +20,9 @@ from .trials import Direction, FrozenTrial, TrialState
 
 class Pruner(ABC):
     @abstractmethod
-    def should_prune(self, step: int, intermediate: Mapping[int, float],
-                     others: Sequence[FrozenTrial], direction: Direction) -> bool:
+    def should_prune(
+        self, step: int, intermediate: Mapping[int, float], others: Sequence[FrozenTrial], direction: Direction
+    ) -> bool:
         """``intermediate``: the running trial's objective values by step, ``step`` included."""
 
 
@@ -38,8 +40,7 @@ class PercentilePruner(Pruner):
     def should_prune(self, step, intermediate, others, direction) -> bool:
         if step < self.n_warmup_steps or not intermediate:
             return False
-        peers = [t.intermediate[step] for t in others
-                 if t.state is TrialState.COMPLETED and step in t.intermediate]
+        peers = [t.intermediate[step] for t in others if t.state is TrialState.COMPLETED and step in t.intermediate]
         if len(peers) < max(self.n_min_trials, 1):
             return False
         own_best = direction.best(intermediate.values())
@@ -54,8 +55,11 @@ class MedianPruner(PercentilePruner):
 
 
 PRUNER_TYPES = ("none", "median", "percentile")
-_PRUNER_FIELDS = {"none": {"type"}, "median": {"type", "n_warmup_steps", "n_min_trials"},
-                  "percentile": {"type", "n_warmup_steps", "n_min_trials", "percentile"}}
+_PRUNER_FIELDS = {
+    "none": {"type"},
+    "median": {"type", "n_warmup_steps", "n_min_trials"},
+    "percentile": {"type", "n_warmup_steps", "n_min_trials", "percentile"},
+}
 
 
 def parse_pruner(raw: Any) -> dict:
@@ -63,12 +67,14 @@ def parse_pruner(raw: Any) -> dict:
     if raw is None:
         return {"type": "none"}
     if not isinstance(raw, dict):
-        raise SpecError([("", "must be an object such as {\"type\": \"median\"}")])
+        raise SpecError([("", 'must be an object such as {"type": "median"}')])
     kind = raw.get("type")
     if kind not in PRUNER_TYPES:
         raise SpecError([("type", f"must be one of {', '.join(PRUNER_TYPES)} (got {kind!r})")])
-    errors = [(key, f"is not a field of the {kind} pruner; allowed: {', '.join(sorted(_PRUNER_FIELDS[kind]))}")
-              for key in sorted(set(raw) - _PRUNER_FIELDS[kind])]
+    errors = [
+        (key, f"is not a field of the {kind} pruner; allowed: {', '.join(sorted(_PRUNER_FIELDS[kind]))}")
+        for key in sorted(set(raw) - _PRUNER_FIELDS[kind])
+    ]
     config = {"type": kind}
     if kind != "none":
         for key, default in (("n_warmup_steps", 0), ("n_min_trials", 1)):

@@ -8,13 +8,13 @@ extremes of every bucket and the exact best-so-far at bucket resolution.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .trials import Direction
 
 HISTORY_POINTS = 3000  # at most this many points in the optimization-history plot
-SAMPLE_POINTS = 2000   # trials behind parallel coordinates, slice and importance
+SAMPLE_POINTS = 2000  # trials behind parallel coordinates, slice and importance
 
 
 def bucket_width(n_rows: int, last_number: int, max_rows: int) -> int:
@@ -27,7 +27,7 @@ def bucket_width(n_rows: int, last_number: int, max_rows: int) -> int:
 @dataclass(frozen=True)
 class Bucket:
     first: int  # lowest trial number in the bucket
-    last: int   # highest trial number in the bucket
+    last: int  # highest trial number in the bucket
     low: float
     high: float
 

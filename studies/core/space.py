@@ -10,8 +10,9 @@ order where parents come before their children.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .errors import SpecError
 
@@ -216,7 +217,9 @@ def parse_space(raw: Any) -> SearchSpace:
         if dim is None:
             continue
         if dim.name in seen:
-            errors.append((f"[{i}].name", f"duplicate name {dim.name!r} (also at [{seen[dim.name]}]); names must be unique"))
+            errors.append(
+                (f"[{i}].name", f"duplicate name {dim.name!r} (also at [{seen[dim.name]}]); names must be unique")
+            )
             continue
         seen[dim.name] = i
         dims.append(dim)
@@ -240,7 +243,9 @@ def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
         errors.append((f"{path}.type", f"must be one of float, int, categorical (got {kind!r})"))
         return None
     for key in sorted(set(item) - _FIELDS[kind]):
-        errors.append((f"{path}.{key}", f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}"))
+        errors.append(
+            (f"{path}.{key}", f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}")
+        )
     when = _parse_when(item.get("when"), f"{path}.when", errors)
     if kind == "categorical":
         choices = item.get("choices")
@@ -275,7 +280,9 @@ def _parse_numeric(item, kind, name, when, path, errors, before) -> Dimension | 
     if low >= high:
         errors.append((f"{path}.low", f"must be less than high (got low={low}, high={high})"))
     elif scale == "log" and low <= 0:
-        errors.append((f"{path}.low", f"must be greater than 0 on a log scale (got {low}); use scale 'linear' or a positive low"))
+        errors.append(
+            (f"{path}.low", f"must be greater than 0 on a log scale (got {low}); use scale 'linear' or a positive low")
+        )
     if len(errors) > before:
         return None
     if kind == "int":
@@ -307,7 +314,9 @@ def _check_conditions(dims: list[Dimension], index: dict[str, int], errors: list
         for parent_name, values in dim.when:
             parent = by_name.get(parent_name)
             if parent is None:
-                errors.append((f"{path}.{parent_name}", f"names a missing dimension {parent_name!r}; declare it in search_space"))
+                errors.append(
+                    (f"{path}.{parent_name}", f"names a missing dimension {parent_name!r}; declare it in search_space")
+                )
             elif parent is dim:
                 errors.append((f"{path}.{parent_name}", "a dimension cannot depend on itself"))
             elif isinstance(parent, FloatDimension):

@@ -7,8 +7,9 @@ the next, and a caller can show each message beside the field it concerns.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
-from typing import Any, Container
+from typing import Any
 
 from .errors import SpecError
 from .pruners import parse_pruner
@@ -57,7 +58,9 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
 
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        errors.append(("name", f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {name!r})"))
+        errors.append(
+            ("name", f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {name!r})")
+        )
     description = raw.get("description", "")
     if not isinstance(description, str):
         errors.append(("description", "must be a string"))
@@ -76,8 +79,17 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
     if errors:
         raise SpecError(errors)
-    return StudySpec(name=name, executor=executor, metric=metric, direction=direction, sampler=sampler,
-                     pruner=pruner, n_trials=n_trials, space=space, description=description)
+    return StudySpec(
+        name=name,
+        executor=executor,
+        metric=metric,
+        direction=direction,
+        sampler=sampler,
+        pruner=pruner,
+        n_trials=n_trials,
+        space=space,
+        description=description,
+    )
 
 
 def _section(errors: list, prefix: str, parse, *args):
@@ -90,7 +102,7 @@ def _section(errors: list, prefix: str, parse, *args):
 
 def _parse_objective(raw: Any, errors: list) -> tuple[str | None, Direction | None]:
     if not isinstance(raw, dict):
-        errors.append(("objective", "must be an object like {\"metric\": \"accuracy\", \"direction\": \"maximize\"}"))
+        errors.append(("objective", 'must be an object like {"metric": "accuracy", "direction": "maximize"}'))
         return None, None
     for key in sorted(set(raw) - {"metric", "direction"}):
         errors.append((f"objective.{key}", "is not an objective field; allowed: direction, metric"))
@@ -113,12 +125,20 @@ def _parse_budget(raw: Any, sampler: dict | None, space: SearchSpace | None, err
         if grid_size is not None:
             return grid_size
         if sampler is not None:
-            errors.append(("n_trials", f"is required for a {sampler['type']} sampler; give the number of trials to run"))
+            errors.append(
+                ("n_trials", f"is required for a {sampler['type']} sampler; give the number of trials to run")
+            )
         return None
     if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= MAX_TRIALS:
         errors.append(("n_trials", f"must be an integer from 1 to {MAX_TRIALS} (got {raw!r})"))
         return None
     if grid_size is not None and raw > grid_size:
-        errors.append(("n_trials", f"is {raw} but the grid has only {grid_size} points; lower it, omit it, or raise sampler.points_per_dim"))
+        errors.append(
+            (
+                "n_trials",
+                f"is {raw} but the grid has only {grid_size} points; "
+                "lower it, omit it, or raise sampler.points_per_dim",
+            )
+        )
         return None
     return raw

@@ -7,8 +7,9 @@ in spec form and its known minimum, so simple regret can be computed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -20,10 +21,17 @@ def branin(p: dict[str, Any]) -> float:
 
 
 _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+_H6_A = np.array(
+    [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
 
 
 def hartmann6(p: dict[str, Any]) -> float:
@@ -50,9 +58,7 @@ _ACTIVATION_PENALTY = {"relu": 0.0, "tanh": 0.3, "sigmoid": 0.8}
 
 def mixed(p: dict[str, Any]) -> float:
     """Log-float, int and categorical together; minimum 0 at lr=1e-3, layers=3, relu."""
-    return ((math.log10(p["lr"]) + 3.0) ** 2 / 4.0
-            + 0.1 * (p["layers"] - 3) ** 2
-            + _ACTIVATION_PENALTY[p["activation"]])
+    return (math.log10(p["lr"]) + 3.0) ** 2 / 4.0 + 0.1 * (p["layers"] - 3) ** 2 + _ACTIVATION_PENALTY[p["activation"]]
 
 
 def _box(prefix: str, dims: int, low: float, high: float) -> list[dict]:
@@ -68,16 +74,29 @@ class TestFunction:
 
 
 TEST_FUNCTIONS = {
-    f.name: f for f in (
-        TestFunction("branin", branin,
-                     [{"name": "x1", "type": "float", "low": -5.0, "high": 10.0},
-                      {"name": "x2", "type": "float", "low": 0.0, "high": 15.0}], 0.397887),
+    f.name: f
+    for f in (
+        TestFunction(
+            "branin",
+            branin,
+            [
+                {"name": "x1", "type": "float", "low": -5.0, "high": 10.0},
+                {"name": "x2", "type": "float", "low": 0.0, "high": 15.0},
+            ],
+            0.397887,
+        ),
         TestFunction("hartmann6", hartmann6, _box("x", 6, 0.0, 1.0), -3.32237),
         TestFunction("rosenbrock4", rosenbrock, _box("x", 4, -5.0, 10.0), 0.0),
         TestFunction("levy5", levy, _box("x", 5, -10.0, 10.0), 0.0),
-        TestFunction("mixed", mixed,
-                     [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
-                      {"name": "layers", "type": "int", "low": 1, "high": 8},
-                      {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}], 0.0),
+        TestFunction(
+            "mixed",
+            mixed,
+            [
+                {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
+                {"name": "layers", "type": "int", "low": 1, "high": 8},
+                {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]},
+            ],
+            0.0,
+        ),
     )
 }

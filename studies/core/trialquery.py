@@ -8,8 +8,9 @@ silently matching nothing. No Django: the read module turns a TrialQuery into SQ
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .errors import SpecError
 from .space import CategoricalDimension, SearchSpace
@@ -30,8 +31,8 @@ class ParamRange:
 
 @dataclass(frozen=True)
 class TrialQuery:
-    sort: str = "number"           # a column or "param.<name>", "-" prefix for descending
-    states: tuple[str, ...] = ()   # empty: every state
+    sort: str = "number"  # a column or "param.<name>", "-" prefix for descending
+    states: tuple[str, ...] = ()  # empty: every state
     ranges: tuple[ParamRange, ...] = ()
     choices: tuple[tuple[str, tuple], ...] = ()  # (categorical name, allowed values)
     page: int = 1
@@ -48,7 +49,7 @@ class TrialQuery:
     @property
     def sort_param(self) -> str | None:
         key = self.sort_key
-        return key[len(PARAM_SORT_PREFIX):] if key.startswith(PARAM_SORT_PREFIX) else None
+        return key[len(PARAM_SORT_PREFIX) :] if key.startswith(PARAM_SORT_PREFIX) else None
 
 
 def _first(raw: Mapping[str, Sequence[str]], key: str) -> str | None:
@@ -102,18 +103,22 @@ def parse_trial_query(raw: Mapping[str, Sequence[str]], space: SearchSpace) -> T
     sort = _first(raw, "sort") or "number"
     key = sort.lstrip("-")
     if key.startswith(PARAM_SORT_PREFIX):
-        if key[len(PARAM_SORT_PREFIX):] not in names:
-            errors.append(("sort", f"no parameter named {key[len(PARAM_SORT_PREFIX):]!r}; parameters are {known}"))
+        if key[len(PARAM_SORT_PREFIX) :] not in names:
+            errors.append(("sort", f"no parameter named {key[len(PARAM_SORT_PREFIX) :]!r}; parameters are {known}"))
     elif key not in SORT_COLUMNS:
-        errors.append(("sort", f"must be one of {', '.join(SORT_COLUMNS)} or param.<name>, "
-                               f"optionally with a leading '-', got {sort!r}"))
+        errors.append(
+            (
+                "sort",
+                f"must be one of {', '.join(SORT_COLUMNS)} or param.<name>, "
+                f"optionally with a leading '-', got {sort!r}",
+            )
+        )
 
     states: list[str] = []
     for value in raw.get("state", []):
         for item in filter(None, value.split(",")):
             if item not in {s.value for s in TrialState}:
-                errors.append(("state", f"{item!r} is not a trial state; use "
-                                        f"{', '.join(s.value for s in TrialState)}"))
+                errors.append(("state", f"{item!r} is not a trial state; use {', '.join(s.value for s in TrialState)}"))
             elif item not in states:
                 states.append(item)
 
@@ -135,8 +140,9 @@ def parse_trial_query(raw: Mapping[str, Sequence[str]], space: SearchSpace) -> T
                 try:
                     choices.setdefault(name, []).append(_choice(dim, text))
                 except ValueError:
-                    errors.append((key, f"{text!r} is not a choice of {name}; choices are "
-                                        f"{', '.join(map(str, dim.choices))}"))
+                    errors.append(
+                        (key, f"{text!r} is not a choice of {name}; choices are {', '.join(map(str, dim.choices))}")
+                    )
             continue
         if isinstance(dim, CategoricalDimension):
             errors.append((key, f"{name} is categorical; filter it with in.{name}=<choice>"))
@@ -153,8 +159,10 @@ def parse_trial_query(raw: Mapping[str, Sequence[str]], space: SearchSpace) -> T
     if errors:
         raise SpecError(errors)
     return TrialQuery(
-        sort=sort, states=tuple(states),
+        sort=sort,
+        states=tuple(states),
         ranges=tuple(ParamRange(name, b["low"], b["high"]) for name, b in bounds.items()),
         choices=tuple((name, tuple(values)) for name, values in choices.items()),
-        page=page, page_size=page_size,
+        page=page,
+        page_size=page_size,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 
 class TrialState(str, Enum):
@@ -66,13 +67,13 @@ class TrialOutcome:
     traceback: str = ""
 
     @classmethod
-    def completed(cls, value: float, metrics: Mapping[str, float]) -> "TrialOutcome":
+    def completed(cls, value: float, metrics: Mapping[str, float]) -> TrialOutcome:
         return cls(TrialState.COMPLETED, value=value, metrics=dict(metrics))
 
     @classmethod
-    def pruned(cls, step: int | None, reason: str = "") -> "TrialOutcome":
+    def pruned(cls, step: int | None, reason: str = "") -> TrialOutcome:
         return cls(TrialState.PRUNED, pruned_step=step, error=reason)
 
     @classmethod
-    def failed(cls, error: str, traceback: str = "") -> "TrialOutcome":
+    def failed(cls, error: str, traceback: str = "") -> TrialOutcome:
         return cls(TrialState.FAILED, error=error, traceback=traceback)

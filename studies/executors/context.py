@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from studies.core.errors import ObjectiveError
 from studies.core.outcome import check_reported, objective_from_result
@@ -19,9 +20,13 @@ class TrialContext:
     in a child process they message the worker that owns the trial.
     """
 
-    def __init__(self, number: int, params: dict[str, Any],
-                 on_report: Callable[[int, dict[str, float]], None],
-                 on_should_prune: Callable[[int], bool]):
+    def __init__(
+        self,
+        number: int,
+        params: dict[str, Any],
+        on_report: Callable[[int, dict[str, float]], None],
+        on_should_prune: Callable[[int], bool],
+    ):
         self.number = number
         self.params = params
         self._on_report = on_report

@@ -7,8 +7,9 @@ nothing a browser or the admin sends ever names code to import.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 ExecutorFn = Callable[[dict[str, Any], Any], Any]
 
@@ -39,8 +40,9 @@ class Registry:
         current = self._executors.get(name)
         # Re-importing the same module re-registers the same function: allowed.
         if current is not None and current.source != info.source:
-            raise ValueError(f"executor {name!r} is already registered by {current.source}; "
-                             f"choose another name for {info.source}")
+            raise ValueError(
+                f"executor {name!r} is already registered by {current.source}; choose another name for {info.source}"
+            )
         self._executors[name] = info
 
     def get(self, name: str) -> ExecutorInfo:
@@ -62,9 +64,11 @@ registry = Registry()
 
 def executor(name: str, description: str = "") -> Callable[[ExecutorFn], ExecutorFn]:
     """Register ``fn(params, trial)`` under ``name``."""
+
     def decorate(fn: ExecutorFn) -> ExecutorFn:
         registry.register(name, fn, description)
         return fn
+
     return decorate
 
 
@@ -78,4 +82,6 @@ def discover(extra_modules: list[str]) -> None:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            raise ImproperlyConfigured(f"SOMATIZE_EXECUTOR_MODULES names {module!r}, which cannot be imported: {exc}") from exc
+            raise ImproperlyConfigured(
+                f"SOMATIZE_EXECUTOR_MODULES names {module!r}, which cannot be imported: {exc}"
+            ) from exc

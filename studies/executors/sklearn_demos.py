@@ -5,12 +5,12 @@ scikit-learn is imported inside the functions so start-up and list_executors sta
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from .registry import TrialPruned, executor
 
 
-@lru_cache(maxsize=None)
+@cache
 def _digits_split(seed: int = 0):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -33,8 +33,12 @@ def svm_digits(params, trial):
     scores = []
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
     for step, (train, test) in enumerate(folds.split(X, y)):
-        model = SVC(C=params.get("C", 1.0), gamma=params.get("gamma", "scale"),
-                    kernel=params.get("kernel", "rbf"), degree=params.get("degree", 3))
+        model = SVC(
+            C=params.get("C", 1.0),
+            gamma=params.get("gamma", "scale"),
+            kernel=params.get("kernel", "rbf"),
+            degree=params.get("degree", 3),
+        )
         scores.append(model.fit(X[train], y[train]).score(X[test], y[test]))
         trial.report(step, accuracy=sum(scores) / len(scores))
         if trial.should_prune():
@@ -59,27 +63,42 @@ def _train_by_epoch(model, trial, epochs: int) -> dict[str, float]:
     return {"accuracy": accuracy, "train_accuracy": model.score(X_train, y_train)}
 
 
-@executor("sgd_digits", description="SGD linear classifier on digits, trained epoch by epoch "
-                                    "(reports validation accuracy each epoch); params alpha, eta0, loss, epochs")
+@executor(
+    "sgd_digits",
+    description="SGD linear classifier on digits, trained epoch by epoch "
+    "(reports validation accuracy each epoch); params alpha, eta0, loss, epochs",
+)
 def sgd_digits(params, trial):
     from sklearn.linear_model import SGDClassifier
 
-    model = SGDClassifier(loss=params.get("loss", "hinge"), alpha=params.get("alpha", 1e-4),
-                          learning_rate="constant", eta0=params.get("eta0", 0.01), random_state=trial.number)
+    model = SGDClassifier(
+        loss=params.get("loss", "hinge"),
+        alpha=params.get("alpha", 1e-4),
+        learning_rate="constant",
+        eta0=params.get("eta0", 0.01),
+        random_state=trial.number,
+    )
     return _train_by_epoch(model, trial, int(params.get("epochs", 20)))
 
 
-@executor("mlp_digits", description="a small neural network on digits, trained epoch by epoch (reports validation "
-                                    "accuracy each epoch); params hidden, alpha, learning_rate_init, epochs")
+@executor(
+    "mlp_digits",
+    description="a small neural network on digits, trained epoch by epoch (reports validation "
+    "accuracy each epoch); params hidden, alpha, learning_rate_init, epochs",
+)
 def mlp_digits(params, trial):
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    model = MLPClassifier(hidden_layer_sizes=(int(params.get("hidden", 64)),), alpha=params.get("alpha", 1e-4),
-                          learning_rate_init=params.get("learning_rate_init", 1e-3), batch_size=64,
-                          random_state=trial.number)
+    model = MLPClassifier(
+        hidden_layer_sizes=(int(params.get("hidden", 64)),),
+        alpha=params.get("alpha", 1e-4),
+        learning_rate_init=params.get("learning_rate_init", 1e-3),
+        batch_size=64,
+        random_state=trial.number,
+    )
     with warnings.catch_warnings():
         # One epoch per partial_fit call: "not converged" is the point, not a problem.
         warnings.simplefilter("ignore", ConvergenceWarning)

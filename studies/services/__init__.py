@@ -10,18 +10,69 @@ split the work by subject (study lifecycle, editing, trials).
 """
 
 from ..core.errors import SpecError
-from .editing import (EDITABLE_WHEN_LOCKED, check_spec_update, clone_name, clone_study, spec_locked_reason,
-                      update_study_spec)
+from .editing import (
+    EDITABLE_WHEN_LOCKED,
+    check_spec_update,
+    clone_name,
+    clone_study,
+    spec_locked_reason,
+    update_study_spec,
+)
 from .errors import StudyExists, StudyLocked, StudyNotFound
-from .studies import (claim_queued_study, create_study, get_study, joinable_study, progress_data, queue_study,
-                      start_study, stop_study, study_spec, validate_spec, with_seed)
-from .trials import (TERMINAL, Claim, claim_trial, fail_stale_trials, finish_and_claim, finish_trial, heartbeat,
-                     record_intermediate, requeue_failed)
+from .studies import (
+    claim_queued_study,
+    create_study,
+    get_study,
+    joinable_study,
+    progress_data,
+    queue_study,
+    start_study,
+    stop_study,
+    study_spec,
+    validate_spec,
+    with_seed,
+)
+from .trials import (
+    TERMINAL,
+    Claim,
+    claim_trial,
+    fail_stale_trials,
+    finish_and_claim,
+    finish_trial,
+    heartbeat,
+    record_intermediate,
+    requeue_failed,
+)
 
 __all__ = [
-    "SpecError", "StudyExists", "StudyLocked", "StudyNotFound", "EDITABLE_WHEN_LOCKED", "TERMINAL", "Claim",
-    "check_spec_update", "claim_queued_study", "claim_trial", "clone_name", "clone_study", "create_study",
-    "fail_stale_trials", "finish_and_claim", "finish_trial", "get_study", "heartbeat", "joinable_study",
-    "progress_data", "queue_study", "record_intermediate", "requeue_failed", "spec_locked_reason", "start_study",
-    "stop_study", "study_spec", "update_study_spec", "validate_spec", "with_seed",
+    "EDITABLE_WHEN_LOCKED",
+    "TERMINAL",
+    "Claim",
+    "SpecError",
+    "StudyExists",
+    "StudyLocked",
+    "StudyNotFound",
+    "check_spec_update",
+    "claim_queued_study",
+    "claim_trial",
+    "clone_name",
+    "clone_study",
+    "create_study",
+    "fail_stale_trials",
+    "finish_and_claim",
+    "finish_trial",
+    "get_study",
+    "heartbeat",
+    "joinable_study",
+    "progress_data",
+    "queue_study",
+    "record_intermediate",
+    "requeue_failed",
+    "spec_locked_reason",
+    "start_study",
+    "stop_study",
+    "study_spec",
+    "update_study_spec",
+    "validate_spec",
+    "with_seed",
 ]

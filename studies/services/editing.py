@@ -14,7 +14,6 @@ from ..models import Study, StudyState, Trial
 from .errors import StudyExists, StudyLocked
 from .studies import create_study, progress_data, validate_spec, with_seed
 
-
 # Once a study has trials (or a worker may hold its spec), these are all that may change.
 EDITABLE_WHEN_LOCKED = ("description", "n_trials")
 
@@ -25,8 +24,10 @@ def spec_locked_reason(study: Study) -> str | None:
         return f"it is {study.state}, so a worker may already be using its spec"
     count = Trial.objects.filter(study=study).count()
     if count:
-        return (f"it has {count} trial{'s' if count != 1 else ''}, whose parameters and values "
-                f"belong to the current search space and objective")
+        return (
+            f"it has {count} trial{'s' if count != 1 else ''}, whose parameters and values "
+            f"belong to the current search space and objective"
+        )
     return None
 
 
@@ -40,8 +41,7 @@ def check_spec_update(study: Study, spec: StudySpec) -> None:
     if frozen:
         raise StudyLocked(study.name, reason, frozen)
     if spec.n_trials < study.n_trials:
-        raise StudyLocked(study.name, f"{reason}; the budget can only be raised (it is {study.n_trials})",
-                          ["n_trials"])
+        raise StudyLocked(study.name, f"{reason}; the budget can only be raised (it is {study.n_trials})", ["n_trials"])
 
 
 def update_study_spec(study: Study, raw: Any) -> Study:
@@ -65,9 +65,17 @@ def update_study_spec(study: Study, raw: Any) -> Study:
         if state == StudyState.COMPLETED and spec.n_trials > current.n_done:
             state, finished_at = StudyState.STOPPED, None  # more trials to run: resumable again
         Study.objects.filter(pk=current.pk).update(
-            name=spec.name, description=spec.description, executor=spec.executor, spec=new,
-            metric=spec.metric, direction=spec.direction.value, n_trials=spec.n_trials,
-            state=state, finished_at=finished_at, updated_at=timezone.now())
+            name=spec.name,
+            description=spec.description,
+            executor=spec.executor,
+            spec=new,
+            metric=spec.metric,
+            direction=spec.direction.value,
+            n_trials=spec.n_trials,
+            state=state,
+            finished_at=finished_at,
+            updated_at=timezone.now(),
+        )
         current.refresh_from_db()
         if (current.n_trials, current.state) != before:
             events.append(current.pk, "study_progress", progress_data(current))
@@ -84,7 +92,7 @@ def clone_name(name: str) -> str:
     taken = set(Study.objects.filter(name__startswith=f"{base[:80]}").values_list("name", flat=True))
     for n in range(1, 100_000):
         suffix = "-copy" if n == 1 else f"-copy-{n}"
-        candidate = base[:100 - len(suffix)] + suffix
+        candidate = base[: 100 - len(suffix)] + suffix
         if candidate not in taken:
             return candidate
     raise StudyExists(f"{base}-copy")

@@ -18,5 +18,6 @@ class StudyLocked(ValueError):
 
     def __init__(self, name: str, reason: str, fields: list[str]):
         self.fields = fields
-        super().__init__(f"study {name!r} cannot change {', '.join(fields)}: {reason}; "
-                         f"clone it to run a changed version")
+        super().__init__(
+            f"study {name!r} cannot change {', '.join(fields)}: {reason}; clone it to run a changed version"
+        )

@@ -39,8 +39,13 @@ def create_study(raw: Any, replace: bool = False) -> Study:
                 raise StudyExists(spec.name)
             existing.delete()
         study = Study.objects.create(
-            name=spec.name, description=spec.description, executor=spec.executor, spec=spec.to_dict(),
-            metric=spec.metric, direction=spec.direction.value, n_trials=spec.n_trials,
+            name=spec.name,
+            description=spec.description,
+            executor=spec.executor,
+            spec=spec.to_dict(),
+            metric=spec.metric,
+            direction=spec.direction.value,
+            n_trials=spec.n_trials,
         )
     return study
 
@@ -57,8 +62,13 @@ def study_spec(study: Study) -> StudySpec:
 
 
 def progress_data(study: Study) -> dict[str, Any]:
-    return {"completed": study.n_done, "total": study.n_trials, "best_value": study.best_value,
-            "best_trial": study.best_trial_number, "state": study.state}
+    return {
+        "completed": study.n_done,
+        "total": study.n_trials,
+        "best_value": study.best_value,
+        "best_trial": study.best_trial_number,
+        "state": study.state,
+    }
 
 
 def start_study(study: Study, from_states: list[str] | None = None) -> bool:
@@ -71,13 +81,23 @@ def start_study(study: Study, from_states: list[str] | None = None) -> bool:
         rows = Study.objects.filter(pk=study.pk).exclude(state__in=[StudyState.RUNNING, StudyState.COMPLETED])
         if from_states is not None:
             rows = rows.filter(state__in=from_states)
-        moved = rows.update(state=StudyState.RUNNING, started_at=F("started_at") if study.started_at else now,
-                            finished_at=None, updated_at=now)
+        moved = rows.update(
+            state=StudyState.RUNNING,
+            started_at=F("started_at") if study.started_at else now,
+            finished_at=None,
+            updated_at=now,
+        )
         if moved:
             study.refresh_from_db()
-            events.append(study.pk, "study_started", {
-                "name": study.name, "total": study.n_trials, "resumed": study.n_done > 0 or study.trials.exists(),
-            })
+            events.append(
+                study.pk,
+                "study_started",
+                {
+                    "name": study.name,
+                    "total": study.n_trials,
+                    "resumed": study.n_done > 0 or study.trials.exists(),
+                },
+            )
     return bool(moved)
 
 
@@ -97,17 +117,22 @@ def joinable_study(exclude: set[int] = frozenset()) -> Study | None:
     """A running study with trials nobody has claimed yet (unnumbered or re-queued)."""
     claimed = Count("trials")
     waiting = Count("trials", filter=Q(trials__state=TrialState.WAITING.value))
-    return (Study.objects.filter(state=StudyState.RUNNING).exclude(pk__in=exclude)
-            .annotate(claimed=claimed, waiting=waiting)
-            .filter(Q(claimed__lt=F("n_trials")) | Q(waiting__gt=0))
-            .order_by("started_at", "pk").first())
+    return (
+        Study.objects.filter(state=StudyState.RUNNING)
+        .exclude(pk__in=exclude)
+        .annotate(claimed=claimed, waiting=waiting)
+        .filter(Q(claimed__lt=F("n_trials")) | Q(waiting__gt=0))
+        .order_by("started_at", "pk")
+        .first()
+    )
 
 
 def _transition(study: Study, from_states: list[str], to_state: str, event_type: str) -> bool:
     """Move the study between states with a conditional UPDATE; emit ``event_type`` if it moved."""
     with events.writing():
         moved = Study.objects.filter(pk=study.pk, state__in=from_states).update(
-            state=to_state, updated_at=timezone.now())
+            state=to_state, updated_at=timezone.now()
+        )
         if moved:
             study.refresh_from_db()
             events.append(study.pk, event_type, progress_data(study))

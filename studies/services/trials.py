@@ -19,7 +19,6 @@ from ..selectors import history_snapshots
 from ..study_rows import StudyRow, count_finished, lock_study_row
 from .studies import progress_data, study_spec
 
-
 TERMINAL = [TrialState.COMPLETED.value, TrialState.PRUNED.value, TrialState.FAILED.value]
 
 
@@ -36,8 +35,12 @@ def _completion(study: Study) -> tuple[str, dict[str, Any]] | None:
     now = timezone.now()
     Study.objects.filter(pk=study.pk).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
     study.state = StudyState.COMPLETED.value
-    return "study_completed", {"best_trial": study.best_trial_number, "best_value": study.best_value,
-                               "completed": study.n_done, "total": study.n_trials}
+    return "study_completed", {
+        "best_trial": study.best_trial_number,
+        "best_value": study.best_value,
+        "completed": study.n_done,
+        "total": study.n_trials,
+    }
 
 
 @dataclass
@@ -92,18 +95,28 @@ def _sampler_of(study: Study):
     return make_sampler(spec.sampler, spec.space, spec.direction)
 
 
-def _claim(study: Study, worker_id: str, sampler, locked: StudyRow | None = None,
-           emitted: list | None = None) -> Claim | None:
+def _claim(
+    study: Study, worker_id: str, sampler, locked: StudyRow | None = None, emitted: list | None = None
+) -> Claim | None:
     locked = locked or lock_study_row(study.pk)
     if locked.state != StudyState.RUNNING:
         return None
     now = timezone.now()
     trial = None
     if locked.waiting:
-        trial = (Trial.objects.select_for_update()
-                 .filter(study_id=locked.pk, state=TrialState.WAITING.value).order_by("number").first())
+        trial = (
+            Trial.objects.select_for_update()
+            .filter(study_id=locked.pk, state=TrialState.WAITING.value)
+            .order_by("number")
+            .first()
+        )
     if trial is not None:
-        trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = TrialState.RUNNING.value, worker_id, now, Now()
+        trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = (
+            TrialState.RUNNING.value,
+            worker_id,
+            now,
+            Now(),
+        )
         trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
     else:
         number = locked.claimed
@@ -111,8 +124,15 @@ def _claim(study: Study, worker_id: str, sampler, locked: StudyRow | None = None
             return None
         history = history_snapshots(study, locked.metric) if sampler.uses_history else []
         params = sampler.suggest(number, history)
-        trial = Trial.objects.create(study_id=locked.pk, number=number, state=TrialState.RUNNING.value,
-                                     params=params, worker_id=worker_id, started_at=now, heartbeat_at=Now())
+        trial = Trial.objects.create(
+            study_id=locked.pk,
+            number=number,
+            state=TrialState.RUNNING.value,
+            params=params,
+            worker_id=worker_id,
+            started_at=now,
+            heartbeat_at=Now(),
+        )
     trial.study = study
     event = ("trial_started", {"number": trial.number, "params": trial.params, "worker": worker_id})
     if emitted is None:
@@ -126,9 +146,13 @@ def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> N
     """Store values reported at ``step`` (a repeated step overwrites) and beat the heart."""
     with events.writing():
         TrialValue.objects.bulk_create(
-            [TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
-             for name, value in metrics.items()],
-            update_conflicts=True, unique_fields=["trial", "step", "metric"], update_fields=["value"],
+            [
+                TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
+                for name, value in metrics.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["trial", "step", "metric"],
+            update_fields=["value"],
         )
         Trial.objects.filter(pk=trial.pk).update(heartbeat_at=Now())
         events.append(trial.study_id, "trial_metric", {"number": trial.number, "step": step, "metrics": metrics})
@@ -157,8 +181,7 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
         return _finish(trial, outcome, only_if_running) is not None
 
 
-def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
-            emitted: list | None = None) -> StudyRow | None:
+def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool, emitted: list | None = None) -> StudyRow | None:
     """Store the outcome; returns the locked study row, or None if the trial was not running."""
     now = timezone.now()
     started = trial.started_at or now
@@ -167,15 +190,26 @@ def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
     if only_if_running:
         rows = rows.filter(state=TrialState.RUNNING.value)
     changed = rows.update(
-        state=outcome.state.value, value=outcome.value, metrics=dict(outcome.metrics), error=outcome.error,
-        traceback=outcome.traceback, pruned_step=outcome.pruned_step, finished_at=now, duration_ms=duration_ms,
+        state=outcome.state.value,
+        value=outcome.value,
+        metrics=dict(outcome.metrics),
+        error=outcome.error,
+        traceback=outcome.traceback,
+        pruned_step=outcome.pruned_step,
+        finished_at=now,
+        duration_ms=duration_ms,
     )
     if not changed:
         return None
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
     study = count_finished(trial, now)
-    data = {"number": trial.number, "state": trial.state, "params": trial.params, "value": trial.value,
-            "duration_ms": duration_ms}
+    data = {
+        "number": trial.number,
+        "state": trial.state,
+        "params": trial.params,
+        "value": trial.value,
+        "duration_ms": duration_ms,
+    }
     if outcome.state is TrialState.COMPLETED:
         data["metrics"] = dict(outcome.metrics)
     elif outcome.state is TrialState.PRUNED:
@@ -183,8 +217,11 @@ def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool,
     else:
         data["error"] = outcome.error
     items = [(_EVENT_FOR_STATE[outcome.state], data)]
-    if outcome.state is TrialState.COMPLETED and study.best_trial_number == trial.number \
-            and study.best_value == trial.value:
+    if (
+        outcome.state is TrialState.COMPLETED
+        and study.best_trial_number == trial.number
+        and study.best_value == trial.value
+    ):
         items.append(("best_updated", {"number": trial.number, "value": trial.value, "params": trial.params}))
     items.append(("study_progress", progress_data(study)))
     completed = _completion(study)
@@ -203,8 +240,9 @@ def fail_stale_trials(study: Study, grace_seconds: float) -> int:
     stale = list(Trial.objects.filter(study=study, state=TrialState.RUNNING.value, heartbeat_at__lt=cutoff))
     failed = 0
     for trial in stale:
-        outcome = TrialOutcome.failed(f"worker lost: no heartbeat from {trial.worker_id or 'its worker'} "
-                                      f"for over {grace_seconds:g} s")
+        outcome = TrialOutcome.failed(
+            f"worker lost: no heartbeat from {trial.worker_id or 'its worker'} for over {grace_seconds:g} s"
+        )
         failed += finish_trial(trial, outcome)
     return failed
 
@@ -213,15 +251,27 @@ def requeue_failed(study: Study, max_retries: int) -> int:
     """Put failed trials back as ``waiting`` with their parameters, up to ``max_retries`` each."""
     requeued = 0
     with events.writing():
-        for trial in Trial.objects.select_for_update().filter(study=study, state=TrialState.FAILED.value,
-                                                              retries__lt=max_retries):
+        for trial in Trial.objects.select_for_update().filter(
+            study=study, state=TrialState.FAILED.value, retries__lt=max_retries
+        ):
             Trial.objects.filter(pk=trial.pk).update(
-                state=TrialState.WAITING.value, retries=F("retries") + 1, error="", traceback="",
-                finished_at=None, duration_ms=None, worker_id="", heartbeat_at=None, started_at=None)
+                state=TrialState.WAITING.value,
+                retries=F("retries") + 1,
+                error="",
+                traceback="",
+                finished_at=None,
+                duration_ms=None,
+                worker_id="",
+                heartbeat_at=None,
+                started_at=None,
+            )
             TrialValue.objects.filter(trial=trial).delete()
             requeued += 1
-            events.append(study.pk, "trial_requeued", {"number": trial.number, "params": trial.params,
-                                                       "previous_error": trial.error})
+            events.append(
+                study.pk,
+                "trial_requeued",
+                {"number": trial.number, "params": trial.params, "previous_error": trial.error},
+            )
         if requeued:
             Study.objects.filter(pk=study.pk).update(n_done=F("n_done") - requeued, updated_at=timezone.now())
     return requeued

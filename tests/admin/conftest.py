@@ -21,15 +21,33 @@ def change_url(study) -> str:
 def form_data(dims=None, *, extra_rows: int = 2, **fields) -> dict:
     """POST data for the study form: the fields a user fills in, plus one row per dimension."""
     data = {
-        "name": "admin-quadratic", "description": "", "executor": "quadratic", "metric": "loss",
-        "direction": "minimize", "sampler_type": "random", "sampler_seed": "7", "points_per_dim": "",
-        "n_startup": "", "sampler_options": "", "pruner_type": "none", "n_warmup_steps": "", "n_min_trials": "",
-        "percentile": "", "n_trials": "6", "rendered_locked": "",
+        "name": "admin-quadratic",
+        "description": "",
+        "executor": "quadratic",
+        "metric": "loss",
+        "direction": "minimize",
+        "sampler_type": "random",
+        "sampler_seed": "7",
+        "points_per_dim": "",
+        "n_startup": "",
+        "sampler_options": "",
+        "pruner_type": "none",
+        "n_warmup_steps": "",
+        "n_min_trials": "",
+        "percentile": "",
+        "n_trials": "6",
+        "rendered_locked": "",
     }
     data.update({key: "" if value is None else str(value) for key, value in fields.items()})
     rows = list(QUADRATIC_DIMS if dims is None else dims) + [{}] * extra_rows
-    data.update({"dim-TOTAL_FORMS": str(len(rows)), "dim-INITIAL_FORMS": "0",
-                 "dim-MIN_NUM_FORMS": "0", "dim-MAX_NUM_FORMS": "1000"})
+    data.update(
+        {
+            "dim-TOTAL_FORMS": str(len(rows)),
+            "dim-INITIAL_FORMS": "0",
+            "dim-MIN_NUM_FORMS": "0",
+            "dim-MAX_NUM_FORMS": "1000",
+        }
+    )
     for i, row in enumerate(rows):
         for key in ("name", "type", "low", "high", "scale", "choices", "condition"):
             data[f"dim-{i}-{key}"] = row.get(key, "")
@@ -45,7 +63,9 @@ def change_data(client, study, **changes) -> dict:
         if field.disabled:
             continue
         value = form[name].value()
-        data[name] = "" if value is None else (form[name].field.prepare_value(value) if name == "sampler_options" else value)
+        data[name] = (
+            "" if value is None else (form[name].field.prepare_value(value) if name == "sampler_options" else value)
+        )
     dims = form.dimensions
     data.update({f"dim-{k}": v for k, v in dims.management_form.initial.items()})
     for i, row in enumerate(dims.forms):

@@ -30,8 +30,9 @@ def test_a_user_who_is_not_staff_cannot_create_or_act_on_studies(user_client, ad
     assert admin_client.post(ADD_URL, form_data()).status_code == 302
     study = Study.objects.get()
     for action in ("queue_selected", "export_json", "delete_selected"):
-        response = user_client.post(CHANGELIST_URL, {"action": action, "index": "0", "post": "yes",
-                                                     "_selected_action": [study.pk]})
+        response = user_client.post(
+            CHANGELIST_URL, {"action": action, "index": "0", "post": "yes", "_selected_action": [study.pk]}
+        )
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     study.refresh_from_db()
     assert study.state == "created"

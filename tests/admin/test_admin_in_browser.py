@@ -12,8 +12,14 @@ import pytest
 from tests.conftest import ROOT, service_missing
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -75,8 +81,12 @@ def test_a_study_set_up_and_queued_in_the_admin_is_run_to_completion_by_a_worker
     page.fill("#id_sampler_seed", "11")
     page.select_option("#id_pruner_type", "median")
     page.fill("#id_n_trials", "6")
-    rows = [("x", "float", "0.1", "1", "log", "", ""), ("kind", "categorical", "", "", "", "a, b", ""),
-            ("depth", "int", "5", "1", "", "", "kind: b"), ("width", "int", "1", "3", "", "", "kind: a")]
+    rows = [
+        ("x", "float", "0.1", "1", "log", "", ""),
+        ("kind", "categorical", "", "", "", "a, b", ""),
+        ("depth", "int", "5", "1", "", "", "kind: b"),
+        ("width", "int", "1", "3", "", "", "kind: a"),
+    ]
     page.click("#add-dimension")  # three blank rows come with the form; the fourth is added
     for i, (name, kind, low, high, scale, choices, condition) in enumerate(rows):
         page.fill(f"#id_dim-{i}-name", name)
@@ -90,7 +100,8 @@ def test_a_study_set_up_and_queued_in_the_admin_is_run_to_completion_by_a_worker
     # depth's low is above its high: the error sits on that row, and nothing is saved.
     expect = pytest.importorskip("playwright.sync_api").expect
     expect(page.locator("#search-space tr.row-errors")).to_have_text(
-        "low: This value must be less than high (got low=5, high=1).")
+        "low: This value must be less than high (got low=5, high=1)."
+    )
     page.fill("#id_dim-2-low", "1")
     page.fill("#id_dim-2-high", "5")
     page.click("input[name=_continue]")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from studies.admin.dimensions import (ValueSyntaxError, format_condition, format_values, parse_condition,
-                                      parse_values)
+from studies.admin.dimensions import ValueSyntaxError, format_condition, format_values, parse_condition, parse_values
 
 
 def test_comma_separated_values_become_json_scalars():
     assert parse_values("rbf, poly") == ["rbf", "poly"]
-    assert parse_values("1, 2.5, true, null, \"a b\"") == [1, 2.5, True, None, "a b"]
+    assert parse_values('1, 2.5, true, null, "a b"') == [1, 2.5, True, None, "a b"]
     assert parse_values('["x,y", 3]') == ["x,y", 3]
 
 
@@ -29,8 +28,10 @@ def test_conditions_read_as_parent_and_values():
         parse_condition("kernel poly")
 
 
-@pytest.mark.parametrize("values", [["rbf", "poly"], [1, 2, 3], ["1", 1], [True, "true"], ["a,b", "c"],
-                                    [" padded", "x"], ["k: v"], [None, 0.5]])
+@pytest.mark.parametrize(
+    "values",
+    [["rbf", "poly"], [1, 2, 3], ["1", 1], [True, "true"], ["a,b", "c"], [" padded", "x"], ["k: v"], [None, 0.5]],
+)
 def test_written_values_read_back_as_the_same_list(values):
     assert parse_values(format_values(values)) == values
     assert [type(v) for v in parse_values(format_values(values))] == [type(v) for v in values]

@@ -13,10 +13,17 @@ pytestmark = pytest.mark.django_db
 
 
 def spec(name: str = "edited", **changes) -> dict:
-    raw = {"name": name, "executor": "quadratic", "objective": {"metric": "loss", "direction": "minimize"},
-           "sampler": {"type": "random", "seed": 1}, "n_trials": 4,
-           "search_space": [{"name": "x", "type": "float", "low": -1, "high": 1},
-                            {"name": "y", "type": "float", "low": -1, "high": 1}]}
+    raw = {
+        "name": name,
+        "executor": "quadratic",
+        "objective": {"metric": "loss", "direction": "minimize"},
+        "sampler": {"type": "random", "seed": 1},
+        "n_trials": 4,
+        "search_space": [
+            {"name": "x", "type": "float", "low": -1, "high": 1},
+            {"name": "y", "type": "float", "low": -1, "high": 1},
+        ],
+    }
     raw.update(changes)
     return raw
 

@@ -16,13 +16,24 @@ from .conftest import ADD_URL, CHANGELIST_URL, form_data
 
 @pytest.mark.django_db(transaction=True)
 def test_a_study_created_and_queued_in_the_admin_runs_to_completion(staff_client):
-    response = staff_client.post(ADD_URL, form_data(
-        name="e2e", executor="learning_curve", metric="accuracy", direction="maximize", n_trials=8,
-        pruner_type="median", n_warmup_steps=2, n_min_trials=2, dims=[
-            {"name": "x", "type": "float", "low": "0.1", "high": "1", "scale": "log"},
-            {"name": "kind", "type": "categorical", "choices": "a, b"},
-            {"name": "depth", "type": "int", "low": "1", "high": "4", "condition": "kind: b"},
-        ]))
+    response = staff_client.post(
+        ADD_URL,
+        form_data(
+            name="e2e",
+            executor="learning_curve",
+            metric="accuracy",
+            direction="maximize",
+            n_trials=8,
+            pruner_type="median",
+            n_warmup_steps=2,
+            n_min_trials=2,
+            dims=[
+                {"name": "x", "type": "float", "low": "0.1", "high": "1", "scale": "log"},
+                {"name": "kind", "type": "categorical", "choices": "a, b"},
+                {"name": "depth", "type": "int", "low": "1", "high": "4", "condition": "kind: b"},
+            ],
+        ),
+    )
     assert response.status_code == 302
     study = Study.objects.get(name="e2e")
     staff_client.post(CHANGELIST_URL, {"action": "queue_selected", "index": "0", "_selected_action": [study.pk]})

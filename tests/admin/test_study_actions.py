@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def run_action(client, action: str, *studies, follow: bool = False):
-    return client.post(CHANGELIST_URL, {"action": action, "index": "0",
-                                        "_selected_action": [s.pk for s in studies]}, follow=follow)
+    return client.post(
+        CHANGELIST_URL, {"action": action, "index": "0", "_selected_action": [s.pk for s in studies]}, follow=follow
+    )
 
 
 def make_study(client, name: str = "admin-quadratic", **fields) -> Study:
@@ -34,7 +35,9 @@ def run_trials(study: Study, n: int) -> None:
     for i in range(n):
         claim = services.claim_trial(study, "test-worker")
         if i % 3 == 2:
-            services.finish_trial(claim.trial, TrialOutcome.failed("ValueError: boom", "Traceback ...\nValueError: boom"))
+            services.finish_trial(
+                claim.trial, TrialOutcome.failed("ValueError: boom", "Traceback ...\nValueError: boom")
+            )
         else:
             services.record_intermediate(claim.trial, 0, {"loss": 1.0 + i})
             services.finish_trial(claim.trial, TrialOutcome.completed(0.1 * i, {"loss": 0.1 * i}))
@@ -42,7 +45,11 @@ def run_trials(study: Study, n: int) -> None:
 
 
 def test_queue_sets_created_and_stopped_studies_queued_and_explains_the_rest(staff_client):
-    created, stopped, done = make_study(staff_client, "a"), make_study(staff_client, "b"), make_study(staff_client, "c", n_trials=1)
+    created, stopped, done = (
+        make_study(staff_client, "a"),
+        make_study(staff_client, "b"),
+        make_study(staff_client, "c", n_trials=1),
+    )
     services.start_study(stopped)
     services.stop_study(stopped)
     run_trials(done, 1)
@@ -65,7 +72,11 @@ def test_clone_copies_the_spec_under_a_new_name_without_trials(staff_client):
     run_action(staff_client, "clone_selected", study)
     run_action(staff_client, "clone_selected", clone)
     assert sorted(Study.objects.values_list("name", flat=True)) == [
-        "admin-quadratic", "admin-quadratic-copy", "admin-quadratic-copy-2", "admin-quadratic-copy-3"]
+        "admin-quadratic",
+        "admin-quadratic-copy",
+        "admin-quadratic-copy-2",
+        "admin-quadratic-copy-3",
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
@@ -109,8 +120,9 @@ def test_delete_asks_for_confirmation_first(staff_client):
     confirm = run_action(staff_client, "delete_selected", study)
     assert confirm.status_code == 200 and "Are you sure" in confirm.content.decode()
     assert Study.objects.filter(pk=study.pk).exists()
-    staff_client.post(CHANGELIST_URL, {"action": "delete_selected", "index": "0", "post": "yes",
-                                       "_selected_action": [study.pk]})
+    staff_client.post(
+        CHANGELIST_URL, {"action": "delete_selected", "index": "0", "post": "yes", "_selected_action": [study.pk]}
+    )
     assert not Study.objects.exists() and not Trial.objects.exists()
 
 
@@ -131,6 +143,10 @@ def test_the_list_shows_progress_best_value_and_filters_by_state_and_executor(st
     assert set(rows) == {"listed", "other"}
     html = page.content.decode()
     assert "2/5" in html and "0.1 (trial 1)" in html
-    assert [s.name for s in staff_client.get(CHANGELIST_URL, {"executor": "seed_f1"}).context["cl"].result_list] == ["other"]
-    assert [s.name for s in staff_client.get(CHANGELIST_URL, {"state__exact": "running"}).context["cl"].result_list] == ["listed"]
+    assert [s.name for s in staff_client.get(CHANGELIST_URL, {"executor": "seed_f1"}).context["cl"].result_list] == [
+        "other"
+    ]
+    assert [
+        s.name for s in staff_client.get(CHANGELIST_URL, {"state__exact": "running"}).context["cl"].result_list
+    ] == ["listed"]
     assert [s.name for s in staff_client.get(CHANGELIST_URL, {"q": "list"}).context["cl"].result_list] == ["listed"]

@@ -24,34 +24,57 @@ def row_errors(form, index: int, field: str) -> str:
 
 
 def test_it_creates_a_study_with_the_spec_create_study_would_store(staff_client):
-    response = staff_client.post(ADD_URL, form_data(dims=[
-        {"name": "x", "type": "float", "low": "0.001", "high": "10", "scale": "log"},
-        {"name": "kernel", "type": "categorical", "choices": "rbf, poly"},
-        {"name": "y", "type": "int", "low": "2", "high": "5", "condition": "kernel: poly"},
-    ], description="from the admin"))
+    response = staff_client.post(
+        ADD_URL,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "0.001", "high": "10", "scale": "log"},
+                {"name": "kernel", "type": "categorical", "choices": "rbf, poly"},
+                {"name": "y", "type": "int", "low": "2", "high": "5", "condition": "kernel: poly"},
+            ],
+            description="from the admin",
+        ),
+    )
     assert response.status_code == 302
     study = Study.objects.get(name="admin-quadratic")
-    expected = services.validate_spec({
-        "name": "admin-quadratic", "description": "from the admin", "executor": "quadratic",
-        "objective": {"metric": "loss", "direction": "minimize"}, "sampler": {"type": "random", "seed": 7},
-        "n_trials": 6, "search_space": [
-            {"name": "x", "type": "float", "low": 0.001, "high": 10, "scale": "log"},
-            {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
-            {"name": "y", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
-        ]})
+    expected = services.validate_spec(
+        {
+            "name": "admin-quadratic",
+            "description": "from the admin",
+            "executor": "quadratic",
+            "objective": {"metric": "loss", "direction": "minimize"},
+            "sampler": {"type": "random", "seed": 7},
+            "n_trials": 6,
+            "search_space": [
+                {"name": "x", "type": "float", "low": 0.001, "high": 10, "scale": "log"},
+                {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
+                {"name": "y", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
+            ],
+        }
+    )
     assert study.spec == expected.to_dict()
     assert (study.executor, study.metric, study.direction, study.n_trials, study.description) == (
-        "quadratic", "loss", "minimize", 6, "from the admin")
+        "quadratic",
+        "loss",
+        "minimize",
+        6,
+        "from the admin",
+    )
     assert study.state == "created"
 
 
 def test_it_accepts_choices_and_conditions_written_as_json(staff_client):
-    response = staff_client.post(ADD_URL, form_data(dims=[
-        {"name": "kernel", "type": "categorical", "choices": '["rbf", "poly", "1"]'},
-        {"name": "degree", "type": "int", "low": "2", "high": "5", "condition": '{"kernel": ["poly"]}'},
-        {"name": "x", "type": "float", "low": "-1", "high": "1"},
-        {"name": "y", "type": "float", "low": "-1", "high": "1"},
-    ]))
+    response = staff_client.post(
+        ADD_URL,
+        form_data(
+            dims=[
+                {"name": "kernel", "type": "categorical", "choices": '["rbf", "poly", "1"]'},
+                {"name": "degree", "type": "int", "low": "2", "high": "5", "condition": '{"kernel": ["poly"]}'},
+                {"name": "x", "type": "float", "low": "-1", "high": "1"},
+                {"name": "y", "type": "float", "low": "-1", "high": "1"},
+            ]
+        ),
+    )
     assert response.status_code == 302
     space = Study.objects.get().spec["search_space"]
     assert space[0]["choices"] == ["rbf", "poly", "1"]
@@ -59,8 +82,9 @@ def test_it_accepts_choices_and_conditions_written_as_json(staff_client):
 
 
 def test_a_grid_study_may_leave_the_budget_blank_and_gets_the_grid_size(staff_client):
-    response = staff_client.post(ADD_URL, form_data(sampler_type="grid", sampler_seed="", points_per_dim=3,
-                                                    n_trials=""))
+    response = staff_client.post(
+        ADD_URL, form_data(sampler_type="grid", sampler_seed="", points_per_dim=3, n_trials="")
+    )
     assert response.status_code == 302
     assert Study.objects.get().n_trials == 9
 
@@ -78,53 +102,84 @@ def test_it_refuses_an_executor_that_is_not_registered(staff_client, executor):
 
 
 def test_it_puts_low_not_below_high_on_that_rows_low(staff_client):
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "x", "type": "float", "low": "-1", "high": "1"},
-        {"name": "y", "type": "float", "low": "3", "high": "1"},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "-1", "high": "1"},
+                {"name": "y", "type": "float", "low": "3", "high": "1"},
+            ]
+        ),
+    )
     assert "must be less than high" in row_errors(form, 1, "low")
     assert not row_errors(form, 0, "low")
     assert "Fix the search-space rows marked below." in form.non_field_errors()
 
 
 def test_it_refuses_a_log_scale_from_zero(staff_client):
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "x", "type": "float", "low": "0", "high": "1", "scale": "log"},
-        {"name": "y", "type": "float", "low": "-1", "high": "1"},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "0", "high": "1", "scale": "log"},
+                {"name": "y", "type": "float", "low": "-1", "high": "1"},
+            ]
+        ),
+    )
     assert "greater than 0 on a log scale" in row_errors(form, 0, "low")
 
 
 def test_it_refuses_a_categorical_row_without_choices(staff_client):
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "x", "type": "float", "low": "-1", "high": "1"},
-        {"name": "kernel", "type": "categorical", "choices": ""},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "-1", "high": "1"},
+                {"name": "kernel", "type": "categorical", "choices": ""},
+            ]
+        ),
+    )
     assert "non-empty list" in row_errors(form, 1, "choices")
 
 
 def test_it_refuses_a_condition_on_a_missing_parent(staff_client):
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "x", "type": "float", "low": "-1", "high": "1", "condition": "kernel: poly"},
-        {"name": "y", "type": "float", "low": "-1", "high": "1"},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "-1", "high": "1", "condition": "kernel: poly"},
+                {"name": "y", "type": "float", "low": "-1", "high": "1"},
+            ]
+        ),
+    )
     assert "missing dimension 'kernel'" in row_errors(form, 0, "condition")
 
 
 def test_it_refuses_two_rows_with_one_name(staff_client):
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "x", "type": "float", "low": "-1", "high": "1"},
-        {"name": "x", "type": "int", "low": "1", "high": "3"},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "-1", "high": "1"},
+                {"name": "x", "type": "int", "low": "1", "high": "3"},
+            ]
+        ),
+    )
     assert "Duplicate name 'x' (also in row 1)" in row_errors(form, 1, "name")
 
 
 def test_it_counts_only_filled_rows_when_naming_a_row(staff_client):
     """A blank row between two dimensions does not shift the error onto the wrong row."""
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "x", "type": "float", "low": "-1", "high": "1"}, {},
-        {"name": "y", "type": "float", "low": "2", "high": "1"},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "-1", "high": "1"},
+                {},
+                {"name": "y", "type": "float", "low": "2", "high": "1"},
+            ]
+        ),
+    )
     assert "must be less than high" in row_errors(form, 2, "low")
 
 
@@ -133,31 +188,42 @@ def test_it_requires_a_budget_for_a_random_sampler(staff_client):
     assert "required for a random sampler" in " ".join(form.errors["n_trials"])
 
 
-@pytest.mark.parametrize("fields, field, words", [
-    ({"sampler_seed": "-3"}, "sampler_seed", "non-negative integer"),
-    ({"sampler_type": "grid", "sampler_seed": "", "points_per_dim": "0", "n_trials": ""}, "points_per_dim",
-     "positive integer"),
-    ({"sampler_type": "grid"}, "sampler_seed", "not an option of the grid sampler"),
-    ({"sampler_type": "annealing"}, "sampler_type", "must be one of"),
-    ({"sampler_options": '{"temperature": 3}'}, "sampler_options", "temperature"),
-    ({"sampler_options": "[1, 2]"}, "sampler_options", "JSON object"),
-    ({"pruner_type": "percentile", "percentile": "150"}, "percentile", "between 0 and 100"),
-    ({"pruner_type": "median", "n_warmup_steps": "-1"}, "n_warmup_steps", "non-negative"),
-    ({"direction": "sideways"}, "direction", "'minimize' or 'maximize'"),
-    ({"metric": ""}, "metric", "metric to optimise"),
-    ({"name": "has space"}, "name", "letters, digits"),
-])
+@pytest.mark.parametrize(
+    "fields, field, words",
+    [
+        ({"sampler_seed": "-3"}, "sampler_seed", "non-negative integer"),
+        (
+            {"sampler_type": "grid", "sampler_seed": "", "points_per_dim": "0", "n_trials": ""},
+            "points_per_dim",
+            "positive integer",
+        ),
+        ({"sampler_type": "grid"}, "sampler_seed", "not an option of the grid sampler"),
+        ({"sampler_type": "annealing"}, "sampler_type", "must be one of"),
+        ({"sampler_options": '{"temperature": 3}'}, "sampler_options", "temperature"),
+        ({"sampler_options": "[1, 2]"}, "sampler_options", "JSON object"),
+        ({"pruner_type": "percentile", "percentile": "150"}, "percentile", "between 0 and 100"),
+        ({"pruner_type": "median", "n_warmup_steps": "-1"}, "n_warmup_steps", "non-negative"),
+        ({"direction": "sideways"}, "direction", "'minimize' or 'maximize'"),
+        ({"metric": ""}, "metric", "metric to optimise"),
+        ({"name": "has space"}, "name", "letters, digits"),
+    ],
+)
 def test_it_puts_bad_sampler_pruner_and_objective_options_on_their_field(staff_client, fields, field, words):
     form = post_invalid(staff_client, form_data(**fields))
     assert words in " ".join(form.errors[field])
 
 
 def test_it_explains_a_row_it_cannot_read(staff_client):
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "x", "type": "float", "low": "abc", "high": "1"},
-        {"name": "k", "type": "categorical", "choices": '["a", '},
-        {"name": "y", "type": "float", "low": "-1", "high": "1", "condition": "no colon here"},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "abc", "high": "1"},
+                {"name": "k", "type": "categorical", "choices": '["a", '},
+                {"name": "y", "type": "float", "low": "-1", "high": "1", "condition": "no colon here"},
+            ]
+        ),
+    )
     assert "Enter a number" in row_errors(form, 0, "low")
     assert "not valid JSON" in row_errors(form, 1, "choices")
     assert "parent: value1, value2" in row_errors(form, 2, "condition")
@@ -176,9 +242,15 @@ def test_it_refuses_a_name_already_taken(staff_client):
 
 
 def test_errors_are_shown_beside_their_fields_on_the_page(staff_client):
-    response = staff_client.post(ADD_URL, form_data(dims=[
-        {"name": "x", "type": "float", "low": "5", "high": "1"},
-    ], n_trials=""))
+    response = staff_client.post(
+        ADD_URL,
+        form_data(
+            dims=[
+                {"name": "x", "type": "float", "low": "5", "high": "1"},
+            ],
+            n_trials="",
+        ),
+    )
     page = response.content.decode()
     assert "Please correct the errors below." in page
     assert "This value must be less than high (got low=5, high=1)." in page
@@ -204,12 +276,23 @@ def test_editing_a_study_without_trials_rewrites_spec_and_columns(staff_client):
 def test_an_unchanged_change_form_round_trips_the_spec(staff_client):
     from .conftest import change_data
 
-    created = staff_client.post(ADD_URL, form_data(dims=[
-        {"name": "kernel", "type": "categorical", "choices": '[1, "1", true, null, "a,b"]'},
-        {"name": "x", "type": "float", "low": "0.001", "high": "10", "scale": "log",
-         "condition": '{"kernel": [1, "a,b"]}'},
-        {"name": "y", "type": "int", "low": "-3", "high": "3", "condition": "kernel: true, null"},
-    ]))
+    created = staff_client.post(
+        ADD_URL,
+        form_data(
+            dims=[
+                {"name": "kernel", "type": "categorical", "choices": '[1, "1", true, null, "a,b"]'},
+                {
+                    "name": "x",
+                    "type": "float",
+                    "low": "0.001",
+                    "high": "10",
+                    "scale": "log",
+                    "condition": '{"kernel": [1, "a,b"]}',
+                },
+                {"name": "y", "type": "int", "low": "-3", "high": "3", "condition": "kernel: true, null"},
+            ]
+        ),
+    )
     assert created.status_code == 302
     study = Study.objects.get()
     before = study.spec
@@ -252,8 +335,16 @@ def test_a_row_marked_for_deletion_leaves_the_search_space(staff_client):
     study = Study.objects.get()
     data = change_data(staff_client, study)
     # y is deleted, and so is a new row z that would be invalid were it kept.
-    data.update({"dim-2-name": "z", "dim-2-type": "float", "dim-2-low": "5", "dim-2-high": "1", "dim-2-DELETE": "on",
-                 "dim-1-DELETE": "on"})
+    data.update(
+        {
+            "dim-2-name": "z",
+            "dim-2-type": "float",
+            "dim-2-low": "5",
+            "dim-2-high": "1",
+            "dim-2-DELETE": "on",
+            "dim-1-DELETE": "on",
+        }
+    )
     response = staff_client.post(change_url(study), data)
     assert response.status_code == 302
     study.refresh_from_db()
@@ -261,10 +352,15 @@ def test_a_row_marked_for_deletion_leaves_the_search_space(staff_client):
 
 
 def test_conditions_that_form_a_cycle_are_refused_with_the_reason(staff_client):
-    form = post_invalid(staff_client, form_data(dims=[
-        {"name": "a", "type": "categorical", "choices": "p, q", "condition": "b: r"},
-        {"name": "b", "type": "categorical", "choices": "r, s", "condition": "a: p"},
-        {"name": "x", "type": "float", "low": "-1", "high": "1"},
-        {"name": "y", "type": "float", "low": "-1", "high": "1"},
-    ]))
+    form = post_invalid(
+        staff_client,
+        form_data(
+            dims=[
+                {"name": "a", "type": "categorical", "choices": "p, q", "condition": "b: r"},
+                {"name": "b", "type": "categorical", "choices": "r, s", "condition": "a: p"},
+                {"name": "x", "type": "float", "low": "-1", "high": "1"},
+                {"name": "y", "type": "float", "low": "-1", "high": "1"},
+            ]
+        ),
+    )
     assert "Search space: conditions form a cycle" in " ".join(form.non_field_errors())

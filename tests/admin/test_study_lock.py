@@ -41,10 +41,27 @@ def test_the_change_page_explains_the_lock_and_offers_a_clone(staff_client, stud
 def test_posted_search_space_and_objective_changes_are_ignored_on_a_locked_study(staff_client, study_with_trials):
     before = study_with_trials.spec
     data = change_data(staff_client, study_with_trials)
-    data.update({"metric": "accuracy", "direction": "maximize", "dim-0-low": "-5", "executor": "seed_f1",
-                 "dim-TOTAL_FORMS": "2", "dim-INITIAL_FORMS": "0"})
-    data.update({"dim-0-name": "x", "dim-0-type": "float", "dim-0-high": "1",
-                 "dim-1-name": "y", "dim-1-type": "float", "dim-1-low": "-1", "dim-1-high": "1"})
+    data.update(
+        {
+            "metric": "accuracy",
+            "direction": "maximize",
+            "dim-0-low": "-5",
+            "executor": "seed_f1",
+            "dim-TOTAL_FORMS": "2",
+            "dim-INITIAL_FORMS": "0",
+        }
+    )
+    data.update(
+        {
+            "dim-0-name": "x",
+            "dim-0-type": "float",
+            "dim-0-high": "1",
+            "dim-1-name": "y",
+            "dim-1-type": "float",
+            "dim-1-low": "-1",
+            "dim-1-high": "1",
+        }
+    )
     response = staff_client.post(change_url(study_with_trials), data)
     assert response.status_code == 302
     study_with_trials.refresh_from_db()
@@ -60,7 +77,8 @@ def test_a_spec_edit_that_raced_the_first_trial_is_refused_not_dropped(staff_cli
     response = staff_client.post(change_url(study), data)
     assert response.status_code == 200
     assert "can no longer change its search space or objective" in " ".join(
-        response.context["adminform"].form.non_field_errors())
+        response.context["adminform"].form.non_field_errors()
+    )
     study.refresh_from_db()
     assert study.metric == "loss"
 
@@ -71,15 +89,19 @@ def test_raising_the_budget_of_a_completed_study_makes_it_resumable(staff_client
     assert response.status_code == 302
     study_with_trials.refresh_from_db()
     assert (study_with_trials.n_trials, study_with_trials.state, study_with_trials.description) == (
-        5, "stopped", "two more rounds")
+        5,
+        "stopped",
+        "two more rounds",
+    )
     assert study_with_trials.spec["n_trials"] == 5
     last = StudyEvent.objects.filter(study=study_with_trials).last()
     assert (last.type, last.data["total"], last.data["state"]) == ("study_progress", 5, "stopped")
 
 
 def test_lowering_the_budget_of_a_study_with_trials_is_refused(staff_client, study_with_trials):
-    response = staff_client.post(change_url(study_with_trials),
-                                 change_data(staff_client, study_with_trials, n_trials=1))
+    response = staff_client.post(
+        change_url(study_with_trials), change_data(staff_client, study_with_trials, n_trials=1)
+    )
     assert response.status_code == 200
     assert "can only be raised" in " ".join(response.context["adminform"].form.errors["n_trials"])
     study_with_trials.refresh_from_db()
@@ -89,7 +111,7 @@ def test_lowering_the_budget_of_a_study_with_trials_is_refused(staff_client, stu
 def test_services_refuse_a_search_space_change_whoever_asks(study_with_trials):
     raw = {**study_with_trials.spec}
     raw["search_space"] = [{**raw["search_space"][0], "low": -2.0}, raw["search_space"][1]]
-    with pytest.raises(services.StudyLocked, match="search_space.*it has 2 trials.*clone it"):
+    with pytest.raises(services.StudyLocked, match=r"search_space.*it has 2 trials.*clone it"):
         services.update_study_spec(study_with_trials, raw)
     raw = {**study_with_trials.spec, "objective": {"metric": "loss", "direction": "maximize"}}
     with pytest.raises(services.StudyLocked, match="objective"):

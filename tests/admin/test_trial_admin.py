@@ -23,16 +23,20 @@ def trials(staff_client):
     ok = services.claim_trial(study, "w").trial
     services.finish_trial(ok, TrialOutcome.completed(0.25, {"loss": 0.25}))
     bad = services.claim_trial(study, "w").trial
-    services.finish_trial(bad, TrialOutcome.failed("RuntimeError: too high",
-                                                   'Traceback (most recent call last):\n  File "x.py"\nRuntimeError: too high'))
+    services.finish_trial(
+        bad,
+        TrialOutcome.failed(
+            "RuntimeError: too high", 'Traceback (most recent call last):\n  File "x.py"\nRuntimeError: too high'
+        ),
+    )
     return study, ok, bad
 
 
 def test_the_trial_list_shows_params_value_duration_and_filters_by_state(staff_client, trials):
-    study, ok, bad = trials
+    _study, ok, bad = trials
     page = staff_client.get(TRIALS_URL)
     html = page.content.decode()
-    assert f'x={ok.params["x"]:.6g}, y={ok.params["y"]:.6g}' in html
+    assert f"x={ok.params['x']:.6g}, y={ok.params['y']:.6g}" in html
     assert "0.25" in html and "RuntimeError: too high" in html
     failed = staff_client.get(TRIALS_URL, {"state__exact": "failed"}).context["cl"].result_list
     assert [t.number for t in failed] == [bad.number]
@@ -60,8 +64,9 @@ def test_a_failed_trial_shows_its_traceback(staff_client, trials):
 def test_trial_data_cannot_be_added_changed_or_deleted(staff_client, trials):
     _, ok, _ = trials
     assert staff_client.get(f"{TRIALS_URL}add/").status_code == 403
-    response = staff_client.post(reverse("admin:studies_trial_change", args=[ok.pk]),
-                                 {"state": "failed", "value": "99"})
+    response = staff_client.post(
+        reverse("admin:studies_trial_change", args=[ok.pk]), {"state": "failed", "value": "99"}
+    )
     assert response.status_code == 403
     assert staff_client.post(reverse("admin:studies_trial_delete", args=[ok.pk]), {"post": "yes"}).status_code == 403
     ok.refresh_from_db()

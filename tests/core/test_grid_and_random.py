@@ -18,8 +18,12 @@ def all_points(sampler):
 
 
 def test_grid_of_3_points_by_2_choices_has_6_distinct_points():
-    sampler = grid([{"name": "lr", "type": "float", "low": 0.001, "high": 0.1, "scale": "log"},
-                    {"name": "activation", "type": "categorical", "choices": ["relu", "tanh"]}])
+    sampler = grid(
+        [
+            {"name": "lr", "type": "float", "low": 0.001, "high": 0.1, "scale": "log"},
+            {"name": "activation", "type": "categorical", "choices": ["relu", "tanh"]},
+        ]
+    )
     points = all_points(sampler)
     assert sampler.size() == 6
     assert len({tuple(sorted(p.items())) for p in points}) == 6
@@ -34,11 +38,13 @@ def test_grid_deduplicates_integer_points():
 
 
 def test_grid_counts_conditional_branches_without_multiplying_inactive_children():
-    sampler = grid([
-        {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly", "linear"]},
-        {"name": "degree", "type": "int", "low": 2, "high": 4, "when": {"kernel": ["poly"]}},
-        {"name": "gamma", "type": "float", "low": 0.1, "high": 1, "when": {"kernel": ["rbf", "poly"]}},
-    ])
+    sampler = grid(
+        [
+            {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly", "linear"]},
+            {"name": "degree", "type": "int", "low": 2, "high": 4, "when": {"kernel": ["poly"]}},
+            {"name": "gamma", "type": "float", "low": 0.1, "high": 1, "when": {"kernel": ["rbf", "poly"]}},
+        ]
+    )
     points = all_points(sampler)
     # rbf: 3 gammas; poly: 3 degrees x 3 gammas; linear: 1
     assert len(points) == sampler.size() == 3 + 9 + 1
@@ -55,8 +61,12 @@ def test_grid_is_lazy_for_huge_products():
 
 
 def test_random_trial_k_does_not_depend_on_claim_order():
-    space = parse_space([{"name": "x", "type": "float", "low": 0, "high": 1},
-                         {"name": "c", "type": "categorical", "choices": ["a", "b", "c"]}])
+    space = parse_space(
+        [
+            {"name": "x", "type": "float", "low": 0, "high": 1},
+            {"name": "c", "type": "categorical", "choices": ["a", "b", "c"]},
+        ]
+    )
     sampler = make_sampler(parse_sampler({"type": "random", "seed": 42}, space), space, Direction.MAXIMIZE)
     forward = [sampler.suggest(k, []) for k in range(10)]
     backward = [sampler.suggest(k, []) for k in reversed(range(10))][::-1]

@@ -3,17 +3,21 @@ import numpy as np
 from studies.core.importance import explained_variance, param_importance
 from studies.core.space import parse_space
 
-SPACE = parse_space([
-    {"name": "lr", "type": "float", "low": 1e-4, "high": 1.0, "scale": "log"},
-    {"name": "noise", "type": "float", "low": 0, "high": 1},
-    {"name": "kind", "type": "categorical", "choices": ["a", "b"]},
-])
+SPACE = parse_space(
+    [
+        {"name": "lr", "type": "float", "low": 1e-4, "high": 1.0, "scale": "log"},
+        {"name": "noise", "type": "float", "low": 0, "high": 1},
+        {"name": "kind", "type": "categorical", "choices": ["a", "b"]},
+    ]
+)
 
 
 def trials(n, objective, seed=0):
     rng = np.random.default_rng(seed)
-    params = [{"lr": float(10 ** rng.uniform(-4, 0)), "noise": float(rng.uniform()), "kind": str(rng.choice(["a", "b"]))}
-              for _ in range(n)]
+    params = [
+        {"lr": float(10 ** rng.uniform(-4, 0)), "noise": float(rng.uniform()), "kind": str(rng.choice(["a", "b"]))}
+        for _ in range(n)
+    ]
     return params, [objective(p, rng) for p in params]
 
 

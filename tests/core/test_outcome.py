@@ -14,15 +14,18 @@ def test_a_dict_gives_the_objective_and_every_metric():
     assert objective_from_result({"accuracy": 0.9, "loss": 0.1}, "accuracy") == (0.9, {"accuracy": 0.9, "loss": 0.1})
 
 
-@pytest.mark.parametrize("result, words", [
-    ({"loss": 0.1}, "objective metric 'accuracy' missing"),
-    ({"accuracy": math.nan}, "nan"),
-    (math.inf, "inf"),
-    ({"accuracy": "high"}, "must return numbers"),
-    ([0.5], "return a number or a dict"),
-    (None, "return a number or a dict"),
-    (True, "return a number or a dict"),
-])
+@pytest.mark.parametrize(
+    "result, words",
+    [
+        ({"loss": 0.1}, "objective metric 'accuracy' missing"),
+        ({"accuracy": math.nan}, "nan"),
+        (math.inf, "inf"),
+        ({"accuracy": "high"}, "must return numbers"),
+        ([0.5], "return a number or a dict"),
+        (None, "return a number or a dict"),
+        (True, "return a number or a dict"),
+    ],
+)
 def test_an_unusable_result_fails_with_a_clear_message(result, words):
     with pytest.raises(ObjectiveError) as info:
         objective_from_result(result, "accuracy")

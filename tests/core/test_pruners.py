@@ -6,8 +6,9 @@ from studies.core.trials import Direction, FrozenTrial, TrialState
 
 
 def completed(number, values):
-    return FrozenTrial(number=number, state=TrialState.COMPLETED, params={}, value=values[-1],
-                       intermediate=dict(enumerate(values)))
+    return FrozenTrial(
+        number=number, state=TrialState.COMPLETED, params={}, value=values[-1], intermediate=dict(enumerate(values))
+    )
 
 
 PEERS = [completed(i, [v, v]) for i, v in enumerate([0.1, 0.2, 0.3, 0.4, 0.5])]  # median 0.3 at every step
@@ -43,12 +44,15 @@ def test_only_completed_peers_that_reached_the_step_count():
     assert not pruner.should_prune(1, {0: 0.0, 1: 0.0}, [running, short, PEERS[0]], Direction.MAXIMIZE)
 
 
-@pytest.mark.parametrize("direction, value, pruned", [
-    (Direction.MAXIMIZE, 0.35, True),
-    (Direction.MAXIMIZE, 0.45, False),
-    (Direction.MINIMIZE, 0.25, True),
-    (Direction.MINIMIZE, 0.15, False),
-])
+@pytest.mark.parametrize(
+    "direction, value, pruned",
+    [
+        (Direction.MAXIMIZE, 0.35, True),
+        (Direction.MAXIMIZE, 0.45, False),
+        (Direction.MINIMIZE, 0.25, True),
+        (Direction.MINIMIZE, 0.15, False),
+    ],
+)
 def test_percentile_pruner_keeps_only_the_top_fraction(direction, value, pruned):
     # percentile=25: keep the best 25% (maximise: above the 75th percentile;
     # minimise: below the 25th percentile, 0.2).

@@ -29,7 +29,7 @@ SPACES = {
 def objective(params):
     """Any deterministic function of the parameters, to feed samplers that learn."""
     total = 0.0
-    for name, value in sorted(params.items()):
+    for _name, value in sorted(params.items()):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             total += (float(value) % 7.0) / 7.0
         else:
@@ -39,7 +39,9 @@ def objective(params):
 
 def run(kind, space_name, n, seed=3, direction=Direction.MINIMIZE):
     space = parse_space(SPACES[space_name])
-    config = parse_sampler({"type": kind, "seed": seed} if kind != "grid" else {"type": "grid", "points_per_dim": 3}, space)
+    config = parse_sampler(
+        {"type": kind, "seed": seed} if kind != "grid" else {"type": "grid", "points_per_dim": 3}, space
+    )
     sampler = make_sampler(config, space, direction)
     limit = sampler.size()
     history: list[FrozenTrial] = []
@@ -77,7 +79,7 @@ def test_values_have_the_dimension_types(kind, space_name):
 
 
 def test_conditional_dimensions_appear_exactly_when_active(kind):
-    space, history = run(kind, "conditional", 40)
+    _space, history = run(kind, "conditional", 40)
     models = {t.params["model"] for t in history}
     assert len(models) > 1, "the sampler should explore more than one branch"
     for trial in history:

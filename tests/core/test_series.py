@@ -17,8 +17,15 @@ def test_best_so_far_keeps_only_the_points_where_the_best_changes_and_spans_the_
 def test_bucketed_history_keeps_each_buckets_extremes_and_the_exact_best():
     values = [((n * 37) % 101) / 10 for n in range(1000)]
     width = 100
-    buckets = [Bucket(b * width, b * width + width - 1, min(values[b * width:(b + 1) * width]),
-                      max(values[b * width:(b + 1) * width])) for b in range(10)]
+    buckets = [
+        Bucket(
+            b * width,
+            b * width + width - 1,
+            min(values[b * width : (b + 1) * width]),
+            max(values[b * width : (b + 1) * width]),
+        )
+        for b in range(10)
+    ]
     xs, ys = history_points(buckets)
     assert len(xs) <= 20 and min(ys) == min(values) and max(ys) == max(values)
     best_x, best_y = best_so_far(bucket_best(buckets, Direction.MINIMIZE), Direction.MINIMIZE)

@@ -13,29 +13,34 @@ def errors_of(raw):
 
 
 def test_it_parses_every_dimension_type():
-    space = parse_space([
-        {"name": "C", "type": "float", "low": 0.001, "high": 1000, "scale": "log"},
-        {"name": "n", "type": "int", "low": 1, "high": 5},
-        {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
-    ])
+    space = parse_space(
+        [
+            {"name": "C", "type": "float", "low": 0.001, "high": 1000, "scale": "log"},
+            {"name": "n", "type": "int", "low": 1, "high": 5},
+            {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
+        ]
+    )
     assert space.names == ["C", "n", "kernel"]
     assert isinstance(space["C"], FloatDimension) and space["C"].log
     assert isinstance(space["n"], IntDimension) and not space["n"].log
     assert isinstance(space["kernel"], CategoricalDimension)
 
 
-@pytest.mark.parametrize("dim, path, words", [
-    ({"name": "x", "type": "float", "low": 1, "high": 1}, "[0].low", "less than high"),
-    ({"name": "x", "type": "float", "low": 0, "high": 1, "scale": "log"}, "[0].low", "greater than 0"),
-    ({"name": "x", "type": "int", "low": 0.5, "high": 3}, "[0].low", "integer"),
-    ({"name": "x", "type": "categorical", "choices": []}, "[0].choices", "non-empty"),
-    ({"name": "x", "type": "categorical", "choices": ["a", "a"]}, "[0].choices[1]", "duplicate"),
-    ({"name": "x", "type": "float", "low": 0, "high": 1, "scale": "ln"}, "[0].scale", "'linear' or 'log'"),
-    ({"name": "x", "type": "real", "low": 0, "high": 1}, "[0].type", "float, int, categorical"),
-    ({"name": "", "type": "float", "low": 0, "high": 1}, "[0].name", "non-empty"),
-    ({"name": "x", "type": "float", "low": 0, "hi": 1}, "[0].hi", "not a field"),
-    ({"name": "x", "type": "float", "low": 0, "high": float("nan")}, "[0].high", "finite"),
-])
+@pytest.mark.parametrize(
+    "dim, path, words",
+    [
+        ({"name": "x", "type": "float", "low": 1, "high": 1}, "[0].low", "less than high"),
+        ({"name": "x", "type": "float", "low": 0, "high": 1, "scale": "log"}, "[0].low", "greater than 0"),
+        ({"name": "x", "type": "int", "low": 0.5, "high": 3}, "[0].low", "integer"),
+        ({"name": "x", "type": "categorical", "choices": []}, "[0].choices", "non-empty"),
+        ({"name": "x", "type": "categorical", "choices": ["a", "a"]}, "[0].choices[1]", "duplicate"),
+        ({"name": "x", "type": "float", "low": 0, "high": 1, "scale": "ln"}, "[0].scale", "'linear' or 'log'"),
+        ({"name": "x", "type": "real", "low": 0, "high": 1}, "[0].type", "float, int, categorical"),
+        ({"name": "", "type": "float", "low": 0, "high": 1}, "[0].name", "non-empty"),
+        ({"name": "x", "type": "float", "low": 0, "hi": 1}, "[0].hi", "not a field"),
+        ({"name": "x", "type": "float", "low": 0, "high": float("nan")}, "[0].high", "finite"),
+    ],
+)
 def test_it_names_the_field_and_the_rule_of_a_bad_dimension(dim, path, words):
     errors = errors_of([dim])
     assert path in errors
@@ -48,10 +53,12 @@ def test_it_reports_a_condition_naming_a_missing_parent():
 
 
 def test_it_reports_a_condition_value_the_parent_cannot_take():
-    errors = errors_of([
-        {"name": "kernel", "type": "categorical", "choices": ["rbf"]},
-        {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
-    ])
+    errors = errors_of(
+        [
+            {"name": "kernel", "type": "categorical", "choices": ["rbf"]},
+            {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
+        ]
+    )
     assert "'poly' is not a value of kernel" in errors["[1].when.kernel"]
 
 
@@ -65,30 +72,37 @@ def test_it_rejects_duplicate_names_and_cycles():
 
 
 def test_it_orders_parents_before_children_whatever_the_declared_order():
-    space = parse_space([
-        {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
-        {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
-    ])
+    space = parse_space(
+        [
+            {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
+            {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
+        ]
+    )
     assert space.names == ["kernel", "degree"]
 
 
 def test_a_conditional_dimension_is_active_only_for_the_listed_parent_values():
-    space = parse_space([
-        {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
-        {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
-    ])
+    space = parse_space(
+        [
+            {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]},
+            {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
+        ]
+    )
     assert space.is_active(space["degree"], {"kernel": "poly"})
     assert not space.is_active(space["degree"], {"kernel": "rbf"})
     assert space.problems({"kernel": "rbf", "degree": 3}) == ["degree is set but its condition does not hold"]
     assert space.problems({"kernel": "poly"}) == ["degree is active but missing"]
 
 
-@pytest.mark.parametrize("dim", [
-    FloatDimension("x", 0.001, 1000.0, log=True),
-    FloatDimension("x", -5.0, 10.0),
-    IntDimension("x", 1, 1024, log=True),
-    IntDimension("x", -3, 7),
-])
+@pytest.mark.parametrize(
+    "dim",
+    [
+        FloatDimension("x", 0.001, 1000.0, log=True),
+        FloatDimension("x", -5.0, 10.0),
+        IntDimension("x", 1, 1024, log=True),
+        IntDimension("x", -3, 7),
+    ],
+)
 def test_unit_mapping_covers_the_range_and_round_trips(dim):
     assert dim.from_unit(0.0) == dim.low
     assert dim.from_unit(1.0) == dim.high

@@ -34,23 +34,26 @@ def test_grid_budget_defaults_to_the_grid_size():
     assert spec.n_trials == 3 * (1 + 3)
 
 
-@pytest.mark.parametrize("changes, path, words", [
-    ({"executor": "nope"}, "executor", "unknown executor 'nope'"),
-    ({"sampler": {"type": "annealing"}}, "sampler.type", "must be one of"),
-    ({"sampler": {"type": "random", "seed": -1}}, "sampler.seed", "non-negative"),
-    ({"sampler": {"type": "grid", "points_per_dim": 0}}, "sampler.points_per_dim", "positive"),
-    ({"sampler": {"type": "grid", "points_per_dim": 2}, "n_trials": 100}, "n_trials", "grid has only"),
-    ({"n_trials": 0}, "n_trials", "from 1"),
-    ({"n_trials": None}, "n_trials", "required"),
-    ({"objective": {"metric": "accuracy", "direction": "up"}}, "objective.direction", "'minimize' or 'maximize'"),
-    ({"objective": {"direction": "maximize"}}, "objective.metric", "metric to optimise"),
-    ({"pruner": {"type": "percentile"}}, "pruner.percentile", "between 0 and 100"),
-    ({"pruner": {"type": "median", "n_min_trials": -2}}, "pruner.n_min_trials", "non-negative"),
-    ({"pruner": {"type": "hyperband"}}, "pruner.type", "must be one of"),
-    ({"name": "has space"}, "name", "letters, digits"),
-    ({"search_space": []}, "search_space", "non-empty list"),
-    ({"colour": "blue"}, "colour", "not a spec field"),
-])
+@pytest.mark.parametrize(
+    "changes, path, words",
+    [
+        ({"executor": "nope"}, "executor", "unknown executor 'nope'"),
+        ({"sampler": {"type": "annealing"}}, "sampler.type", "must be one of"),
+        ({"sampler": {"type": "random", "seed": -1}}, "sampler.seed", "non-negative"),
+        ({"sampler": {"type": "grid", "points_per_dim": 0}}, "sampler.points_per_dim", "positive"),
+        ({"sampler": {"type": "grid", "points_per_dim": 2}, "n_trials": 100}, "n_trials", "grid has only"),
+        ({"n_trials": 0}, "n_trials", "from 1"),
+        ({"n_trials": None}, "n_trials", "required"),
+        ({"objective": {"metric": "accuracy", "direction": "up"}}, "objective.direction", "'minimize' or 'maximize'"),
+        ({"objective": {"direction": "maximize"}}, "objective.metric", "metric to optimise"),
+        ({"pruner": {"type": "percentile"}}, "pruner.percentile", "between 0 and 100"),
+        ({"pruner": {"type": "median", "n_min_trials": -2}}, "pruner.n_min_trials", "non-negative"),
+        ({"pruner": {"type": "hyperband"}}, "pruner.type", "must be one of"),
+        ({"name": "has space"}, "name", "letters, digits"),
+        ({"search_space": []}, "search_space", "non-empty list"),
+        ({"colour": "blue"}, "colour", "not a spec field"),
+    ],
+)
 def test_each_violation_names_its_path(changes, path, words):
     errors = errors_of(design_spec(**changes))
     assert path in errors, errors

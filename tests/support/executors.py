@@ -65,6 +65,7 @@ def sleepy(params, trial):
 
 # --- executors that misbehave, for the worker-isolation tests ----------------------
 
+
 def _misbehaves(params) -> bool:
     return params["x"] > 0.5
 
@@ -78,8 +79,10 @@ def segfaults_above_half(params, trial):
     return params["x"]
 
 
-@executor("exhausts_memory_above_half", description="allocates until memory runs out when x > 0.5 (needs "
-                                                    "--trial-memory), else returns x")
+@executor(
+    "exhausts_memory_above_half",
+    description="allocates until memory runs out when x > 0.5 (needs --trial-memory), else returns x",
+)
 def exhausts_memory_above_half(params, trial):
     if _misbehaves(params):
         import resource
@@ -99,8 +102,11 @@ def hangs_above_half(params, trial):
     return params["x"]
 
 
-@executor("stalls_once", description="returns x, but trial SOMATIZE_TEST_STALL_AT (default 3) sleeps 300 s "
-                                     "the first time (marker file SOMATIZE_TEST_STALL_FILE)")
+@executor(
+    "stalls_once",
+    description="returns x, but trial SOMATIZE_TEST_STALL_AT (default 3) sleeps 300 s "
+    "the first time (marker file SOMATIZE_TEST_STALL_FILE)",
+)
 def stalls_once(params, trial):
     marker = os.environ.get("SOMATIZE_TEST_STALL_FILE", "")
     if trial.number == int(os.environ.get("SOMATIZE_TEST_STALL_AT", "3")) and marker and not os.path.exists(marker):

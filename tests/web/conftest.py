@@ -14,18 +14,32 @@ import pytest
 from tests.conftest import IN_CI, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ORIGIN = (b"origin", b"http://localhost")
 PASSWORD = "correct-horse-battery"
 
 
 def quadratic_spec(name: str, n_trials: int = 6, executor: str = "quadratic", **extra) -> dict:
     """A small random-search study over x in [0, 1], y in [-1, 1]."""
-    return {"name": name, "executor": executor, "objective": {"metric": "value", "direction": "minimize"},
-            "sampler": {"type": "random", "seed": 5}, "n_trials": n_trials,
-            "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1},
-                             {"name": "y", "type": "float", "low": -1, "high": 1}], **extra}
+    return {
+        "name": name,
+        "executor": executor,
+        "objective": {"metric": "value", "direction": "minimize"},
+        "sampler": {"type": "random", "seed": 5},
+        "n_trials": n_trials,
+        "search_space": [
+            {"name": "x", "type": "float", "low": 0, "high": 1},
+            {"name": "y", "type": "float", "low": -1, "high": 1},
+        ],
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -68,15 +82,27 @@ class Daphne:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, attempts: int = 3, port: int | None = None) -> "Daphne":
+    def start(self, attempts: int = 3, port: int | None = None) -> Daphne:
         """Listen on ``port`` (a restart), else on a free port."""
         for _ in range(attempts):
             self.port = port or free_port()
             with self.log.open("a") as log:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                     "somatize_site.asgi:application"],
-                    env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+                    [
+                        sys.executable,
+                        "-m",
+                        "daphne",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(self.port),
+                        "somatize_site.asgi:application",
+                    ],
+                    env=self.env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             if self._wait_until_listening(timeout=60):
                 return self
             self.stop()

@@ -20,8 +20,10 @@ WAIT_MS = 90_000
 
 
 def stored_event_ids(project, study_name: str, after: int) -> list[int]:
-    code = ("from studies.models import StudyEvent; print(list(StudyEvent.objects.filter("
-            f"study__name={study_name!r}, id__gt={after}).order_by('id').values_list('id', flat=True)))")
+    code = (
+        "from studies.models import StudyEvent; print(list(StudyEvent.objects.filter("
+        f"study__name={study_name!r}, id__gt={after}).order_by('id').values_list('id', flat=True)))"
+    )
     return json.loads(project.run("shell", "-c", code).stdout.strip().splitlines()[-1])
 
 
@@ -36,8 +38,14 @@ def log_in(page, base_url: str) -> None:
 
 def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     project.run("create_login", "viewer", "--password", "viewer-password")
-    spec = project.write_spec(quadratic_spec("live", n_trials=N_TRIALS, executor="sleepy",
-                                             search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]))
+    spec = project.write_spec(
+        quadratic_spec(
+            "live",
+            n_trials=N_TRIALS,
+            executor="sleepy",
+            search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}],
+        )
+    )
     project.run("create_study", str(spec))
     context = browser.new_context()  # one session for both pages
     page = context.new_page()
@@ -58,8 +66,9 @@ def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     # arrive out of order; the page must still see every event once, in id order.
     workers = [project.start("run_study", "live") for _ in range(2)]
     try:
-        page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
-                               timeout=WAIT_MS)
+        page.wait_for_function(
+            "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
+        )
         for worker in workers:
             assert worker.wait(timeout=60) == 0, worker.stderr.read()
     finally:
@@ -75,8 +84,9 @@ def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     page.wait_for_selector('[data-live="state"][data-state="completed"]')
     page.wait_for_function(f"document.querySelectorAll('#trial-table tbody tr').length === {N_TRIALS}")
     row = list_page.locator('tr:has-text("live")')
-    list_page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
-                                timeout=WAIT_MS)
+    list_page.wait_for_function(
+        "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
+    )
     assert row.locator('[data-live="best-value"]').inner_text() == page.inner_text('[data-live="best-value"]')
     return page
 
@@ -87,8 +97,9 @@ def test_the_study_page_follows_a_worker_process_live(project, start_daphne, chr
 
 @pytest.mark.redis
 @pytest.mark.postgres
-def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres(tmp_path, postgres_url, redis_url,
-                                                                                 start_daphne, chromium):
+def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres(
+    tmp_path, postgres_url, redis_url, start_daphne, chromium
+):
     from tests.conftest import Project
 
     project = Project(tmp_path, database_url=postgres_url, redis_url=redis_url)
@@ -100,8 +111,10 @@ def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres
     page.check("input[name=state][value=completed]")
     page.fill("input[name='min.x']", "0.5")
     page.click("#trial-filters button[type=submit]")
-    page.wait_for_function("document.getElementById('trial-count').textContent.includes('matching') && "
-                           f"document.querySelectorAll('#trial-table tbody tr').length < {N_TRIALS}")
+    page.wait_for_function(
+        "document.getElementById('trial-count').textContent.includes('matching') && "
+        f"document.querySelectorAll('#trial-table tbody tr').length < {N_TRIALS}"
+    )
     page.click("#trial-table th[data-sort='param.x']")
     page.wait_for_selector("#trial-table th[data-sort='param.x'][data-sorted=asc]")
     xs = [float(x) for x in page.locator("#trial-table tbody tr td:nth-child(5)").all_inner_texts()]
@@ -110,8 +123,14 @@ def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres
 
 def test_a_page_that_loses_its_server_catches_up_without_a_gap_or_a_duplicate(project, start_daphne, chromium):
     project.run("create_login", "viewer", "--password", "viewer-password")
-    spec = project.write_spec(quadratic_spec("outage", n_trials=N_TRIALS, executor="sleepy",
-                                             search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]))
+    spec = project.write_spec(
+        quadratic_spec(
+            "outage",
+            n_trials=N_TRIALS,
+            executor="sleepy",
+            search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}],
+        )
+    )
     project.run("create_study", str(spec))
     daphne = start_daphne(project)
     page = chromium.new_context().new_page()
@@ -123,14 +142,16 @@ def test_a_page_that_loses_its_server_catches_up_without_a_gap_or_a_duplicate(pr
     project.env["SOMATIZE_TEST_SLEEP"] = "0.3"
     worker = project.start("run_study", "outage")
     try:
-        page.wait_for_function("Number(document.querySelector('[data-live=\"trials-done\"]').textContent) >= 2",
-                               timeout=WAIT_MS)
+        page.wait_for_function(
+            "Number(document.querySelector('[data-live=\"trials-done\"]').textContent) >= 2", timeout=WAIT_MS
+        )
         daphne.stop()  # the server goes away while the study keeps running
         page.wait_for_selector("#connection[data-state=offline]")
         page.wait_for_timeout(1500)
         daphne.start(port=daphne.port)
-        page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'",
-                               timeout=WAIT_MS)
+        page.wait_for_function(
+            "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
+        )
         assert worker.wait(timeout=60) == 0
     finally:
         if worker.poll() is None:

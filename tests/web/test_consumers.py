@@ -149,8 +149,12 @@ async def test_a_cursor_that_is_not_a_number_is_refused():
 
 @pytest.mark.redis
 async def test_events_published_through_redis_reach_the_socket(redis_url, settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [redis_url], "prefix": redis_prefix()}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": redis_prefix()},
+        }
+    }
     cookie = await make_user()
     study = await make_study("via-redis", n_trials=3)
     communicator = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
@@ -164,8 +168,9 @@ async def test_events_published_through_redis_reach_the_socket(redis_url, settin
 
 @database_sync_to_async
 def bulk_events(study, n: int):
-    StudyEvent.objects.bulk_create([StudyEvent(study=study, type="study_progress", data={"completed": i})
-                                    for i in range(n)])
+    StudyEvent.objects.bulk_create(
+        [StudyEvent(study=study, type="study_progress", data={"completed": i}) for i in range(n)]
+    )
 
 
 async def test_a_client_too_far_behind_gets_a_fresh_snapshot_instead_of_a_flood():
@@ -192,22 +197,27 @@ async def test_a_cursor_from_the_future_gets_a_snapshot():
 
 @pytest.mark.redis
 async def test_a_socket_receives_every_event_of_three_worker_processes_through_redis_in_order(
-        redis_url, settings, tmp_path):
+    redis_url, settings, tmp_path
+):
     """Issue 5's end-to-end check: real worker processes, Redis, and our websocket consumer."""
     import asyncio
 
     from tests.conftest import Project
 
     prefix = redis_prefix()
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [redis_url], "prefix": prefix}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": prefix},
+        }
+    }
     cookie = await make_user()
     # Trials that take a little while, so the three workers overlap.
     study = await database_sync_to_async(services.create_study)(
-        quadratic_spec("three-workers", n_trials=24, executor="sleepy"))
+        quadratic_spec("three-workers", n_trials=24, executor="sleepy")
+    )
     # The workers share this test's database file and this test's Redis prefix.
-    workers = Project(tmp_path, database_url=f"sqlite:///{settings.DATABASES['default']['NAME']}",
-                      redis_url=redis_url)
+    workers = Project(tmp_path, database_url=f"sqlite:///{settings.DATABASES['default']['NAME']}", redis_url=redis_url)
     workers.env.update(SOMATIZE_REDIS_PREFIX=prefix, SOMATIZE_TEST_SLEEP="0.02")
     study_socket = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
 

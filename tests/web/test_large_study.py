@@ -47,8 +47,9 @@ def test_the_study_page_and_list_take_a_fixed_number_of_queries(logged_in, big_s
 
 
 @pytest.mark.django_db
-def test_a_deep_sorted_filtered_trial_page_is_one_count_and_one_page(logged_in, big_study,
-                                                                   django_assert_max_num_queries):
+def test_a_deep_sorted_filtered_trial_page_is_one_count_and_one_page(
+    logged_in, big_study, django_assert_max_num_queries
+):
     url = f"/api/studies/{big_study.pk}/trials/"
     with django_assert_max_num_queries(MAX_QUERIES):
         body = fetch(logged_in, url, sort="-value", state="completed", page=400, page_size=100).json()

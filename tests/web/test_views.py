@@ -17,11 +17,18 @@ STATES = [s.value for s in TrialState if s.is_terminal]
 
 
 def mixed_spec(name="mixed-web"):
-    return {"name": name, "executor": "mixed", "objective": {"metric": "value", "direction": "minimize"},
-            "sampler": {"type": "random", "seed": 1}, "n_trials": 200,
-            "search_space": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
-                             {"name": "layers", "type": "int", "low": 1, "high": 8},
-                             {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}]}
+    return {
+        "name": name,
+        "executor": "mixed",
+        "objective": {"metric": "value", "direction": "minimize"},
+        "sampler": {"type": "random", "seed": 1},
+        "n_trials": 200,
+        "search_space": [
+            {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
+            {"name": "layers", "type": "int", "low": 1, "high": 8},
+            {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]},
+        ],
+    }
 
 
 @pytest.fixture
@@ -32,11 +39,20 @@ def study():
     rows = []
     for number in range(120):
         state = rng.choice(STATES)
-        rows.append(Trial(study=created, number=number, state=state,
-                          params={"lr": 10 ** rng.uniform(-5, 0), "layers": rng.randint(1, 8),
-                                  "activation": rng.choice(["relu", "tanh", "sigmoid"])},
-                          value=rng.uniform(0, 10) if state == "completed" else None,
-                          duration_ms=rng.randint(1, 5000)))
+        rows.append(
+            Trial(
+                study=created,
+                number=number,
+                state=state,
+                params={
+                    "lr": 10 ** rng.uniform(-5, 0),
+                    "layers": rng.randint(1, 8),
+                    "activation": rng.choice(["relu", "tanh", "sigmoid"]),
+                },
+                value=rng.uniform(0, 10) if state == "completed" else None,
+                duration_ms=rng.randint(1, 5000),
+            )
+        )
     Trial.objects.bulk_create(rows)
     return created
 
@@ -53,9 +69,15 @@ def all_pages(client, url, **params) -> list[dict]:
 
 def urls_for(study) -> tuple[list[str], list[str]]:
     pages = ["/", f"/studies/{study.pk}/", f"/studies/{study.pk}/trials/3/"]
-    api = ["/api/studies/", "/api/events/", f"/api/studies/{study.pk}/", f"/api/studies/{study.pk}/plots/",
-           f"/api/studies/{study.pk}/trials/", f"/api/studies/{study.pk}/trials/3/",
-           f"/api/studies/{study.pk}/events/?after=0"]
+    api = [
+        "/api/studies/",
+        "/api/events/",
+        f"/api/studies/{study.pk}/",
+        f"/api/studies/{study.pk}/plots/",
+        f"/api/studies/{study.pk}/trials/",
+        f"/api/studies/{study.pk}/trials/3/",
+        f"/api/studies/{study.pk}/events/?after=0",
+    ]
     return pages, api
 
 
@@ -91,9 +113,16 @@ def test_live_figures_carry_the_data_live_attributes(client_logged_in, study):
 
 
 def test_unknown_studies_and_trials_are_404(client_logged_in, study):
-    for url in ("/studies/999999/", "/studies/999999/trials/0/", f"/studies/{study.pk}/trials/5000/",
-                "/api/studies/999999/", "/api/studies/999999/plots/", "/api/studies/999999/trials/",
-                f"/api/studies/{study.pk}/trials/5000/", "/api/studies/999999/events/"):
+    for url in (
+        "/studies/999999/",
+        "/studies/999999/trials/0/",
+        f"/studies/{study.pk}/trials/5000/",
+        "/api/studies/999999/",
+        "/api/studies/999999/plots/",
+        "/api/studies/999999/trials/",
+        f"/api/studies/{study.pk}/trials/5000/",
+        "/api/studies/999999/events/",
+    ):
         assert client_logged_in.get(url).status_code == 404, url
 
 
@@ -109,17 +138,32 @@ def test_trials_sort_by_value_with_missing_values_last(client_logged_in, study):
 
 def test_trials_sort_by_a_parameter(client_logged_in, study):
     rows = all_pages(client_logged_in, f"/api/studies/{study.pk}/trials/", sort="-param.lr")
-    assert [r["params"]["lr"] for r in rows] == sorted((t.params["lr"] for t in Trial.objects.filter(study=study)),
-                                                       reverse=True)
+    assert [r["params"]["lr"] for r in rows] == sorted(
+        (t.params["lr"] for t in Trial.objects.filter(study=study)), reverse=True
+    )
 
 
 def test_trials_filter_by_state_and_parameter_ranges(client_logged_in, study):
     url = f"/api/studies/{study.pk}/trials/"
-    rows = all_pages(client_logged_in, url, **{"state": "completed,pruned", "min.lr": "0.001", "max.lr": "0.1",
-                                               "min.layers": "3", "in.activation": ["relu", "tanh"]})
-    expected = [t.number for t in Trial.objects.filter(study=study).order_by("number")
-                if t.state in ("completed", "pruned") and 0.001 <= t.params["lr"] <= 0.1
-                and t.params["layers"] >= 3 and t.params["activation"] in ("relu", "tanh")]
+    rows = all_pages(
+        client_logged_in,
+        url,
+        **{
+            "state": "completed,pruned",
+            "min.lr": "0.001",
+            "max.lr": "0.1",
+            "min.layers": "3",
+            "in.activation": ["relu", "tanh"],
+        },
+    )
+    expected = [
+        t.number
+        for t in Trial.objects.filter(study=study).order_by("number")
+        if t.state in ("completed", "pruned")
+        and 0.001 <= t.params["lr"] <= 0.1
+        and t.params["layers"] >= 3
+        and t.params["activation"] in ("relu", "tanh")
+    ]
     assert expected, "the seeded data should match some trials"
     assert [r["number"] for r in rows] == expected
 
@@ -131,8 +175,9 @@ def test_trial_pages_are_bounded_and_count_every_match(client_logged_in, study):
 
 
 def test_a_bad_filter_is_answered_with_the_field_and_the_fix(client_logged_in, study):
-    response = client_logged_in.get(f"/api/studies/{study.pk}/trials/", {"min.lrr": "1", "sort": "speed",
-                                                                        "state": "done"})
+    response = client_logged_in.get(
+        f"/api/studies/{study.pk}/trials/", {"min.lrr": "1", "sort": "speed", "state": "done"}
+    )
     assert response.status_code == 400
     fields = response.json()["fields"]
     assert "lr, layers, activation" in fields["min.lrr"]
@@ -162,10 +207,15 @@ def test_plotly_is_served_from_the_installed_package(client_logged_in):
 def test_a_failed_trial_page_shows_its_error_and_traceback(client_logged_in):
     from studies.runner import StudyRunner
 
-    failing = services.create_study({"name": "fails", "executor": "fails_above_half",
-                                     "objective": {"metric": "f1", "direction": "maximize"},
-                                     "sampler": {"type": "grid", "points_per_dim": 3},
-                                     "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}]})
+    failing = services.create_study(
+        {
+            "name": "fails",
+            "executor": "fails_above_half",
+            "objective": {"metric": "f1", "direction": "maximize"},
+            "sampler": {"type": "grid", "points_per_dim": 3},
+            "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+        }
+    )
     StudyRunner(failing).run()
     failed = Trial.objects.filter(study=failing, state="failed").first()
     assert failed is not None
@@ -178,10 +228,16 @@ def test_a_failed_trial_page_shows_its_error_and_traceback(client_logged_in):
 def test_a_trial_page_lists_its_intermediate_values(client_logged_in):
     from studies.runner import StudyRunner
 
-    curve = services.create_study({"name": "curves", "executor": "learning_curve",
-                                   "objective": {"metric": "accuracy", "direction": "maximize"},
-                                   "sampler": {"type": "random", "seed": 3}, "n_trials": 2,
-                                   "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}]})
+    curve = services.create_study(
+        {
+            "name": "curves",
+            "executor": "learning_curve",
+            "objective": {"metric": "accuracy", "direction": "maximize"},
+            "sampler": {"type": "random", "seed": 3},
+            "n_trials": 2,
+            "search_space": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+        }
+    )
     StudyRunner(curve).run()
     body = client_logged_in.get(f"/api/studies/{curve.pk}/trials/0/").json()
     assert [step for step, _ in body["intermediate"]] == list(range(10))

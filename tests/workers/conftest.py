@@ -49,19 +49,27 @@ class Database:
 
     def study(self, name: str) -> dict[str, Any]:
         (row,) = self.query("SELECT id, state, n_done, n_trials FROM studies_study WHERE name = ?", (name,))
-        return dict(zip(["id", "state", "n_done", "n_trials"], row))
+        return dict(zip(["id", "state", "n_done", "n_trials"], row, strict=False))
 
     def trials(self, name: str) -> list[TrialRow]:
         rows = self.query(
             "SELECT t.number, t.state, t.params, t.value, t.error, t.retries, t.finished_at FROM studies_trial t "
-            "JOIN studies_study s ON s.id = t.study_id WHERE s.name = ? ORDER BY t.number", (name,))
-        return [TrialRow(n, st, p if isinstance(p, dict) else json.loads(p), v, e, r, f)
-                for n, st, p, v, e, r, f in rows]
+            "JOIN studies_study s ON s.id = t.study_id WHERE s.name = ? ORDER BY t.number",
+            (name,),
+        )
+        return [
+            TrialRow(n, st, p if isinstance(p, dict) else json.loads(p), v, e, r, f) for n, st, p, v, e, r, f in rows
+        ]
 
     def events(self, name: str) -> list[tuple[int, str]]:
-        return [(i, t) for i, t in self.query(
-            "SELECT e.id, e.type FROM studies_studyevent e JOIN studies_study s ON s.id = e.study_id "
-            "WHERE s.name = ? ORDER BY e.id", (name,))]
+        return [
+            (i, t)
+            for i, t in self.query(
+                "SELECT e.id, e.type FROM studies_studyevent e JOIN studies_study s ON s.id = e.study_id "
+                "WHERE s.name = ? ORDER BY e.id",
+                (name,),
+            )
+        ]
 
     def wait_for(self, condition, what: str, timeout: float = 120.0, interval: float = 0.1):
         deadline = time.monotonic() + timeout
@@ -88,16 +96,28 @@ def sqlite_project(project) -> Project:
 
 
 def grid_spec(name: str, executor: str, points: int, metric: str = "x", **extra) -> dict:
-    return {"name": name, "executor": executor, "objective": {"metric": metric, "direction": "maximize"},
-            "sampler": {"type": "grid", "points_per_dim": points}, **extra,
-            "search_space": [{"name": "x", "type": "float", "low": 0.0, "high": 1.0}]}
+    return {
+        "name": name,
+        "executor": executor,
+        "objective": {"metric": metric, "direction": "maximize"},
+        "sampler": {"type": "grid", "points_per_dim": points},
+        **extra,
+        "search_space": [{"name": "x", "type": "float", "low": 0.0, "high": 1.0}],
+    }
 
 
 def random_spec(name: str, executor: str, n_trials: int, metric: str = "x", seed: int = 11) -> dict:
-    return {"name": name, "executor": executor, "objective": {"metric": metric, "direction": "maximize"},
-            "sampler": {"type": "random", "seed": seed}, "n_trials": n_trials,
-            "search_space": [{"name": "x", "type": "float", "low": 0.0, "high": 1.0},
-                             {"name": "y", "type": "int", "low": 0, "high": 1000}]}
+    return {
+        "name": name,
+        "executor": executor,
+        "objective": {"metric": metric, "direction": "maximize"},
+        "sampler": {"type": "random", "seed": seed},
+        "n_trials": n_trials,
+        "search_space": [
+            {"name": "x", "type": "float", "low": 0.0, "high": 1.0},
+            {"name": "y", "type": "int", "low": 0, "high": 1000},
+        ],
+    }
 
 
 def create(project: Project, spec: dict) -> None:

@@ -9,11 +9,14 @@ import pytest
 from .conftest import create, grid_spec, random_spec, stop
 
 
-@pytest.mark.parametrize("executor, flags, error", [
-    ("segfaults_above_half", [], "died from SIGSEGV"),
-    ("exhausts_memory_above_half", ["--trial-memory", "600"], "MemoryError"),
-    ("hangs_above_half", ["--trial-timeout", "2"], "timeout"),
-])
+@pytest.mark.parametrize(
+    "executor, flags, error",
+    [
+        ("segfaults_above_half", [], "died from SIGSEGV"),
+        ("exhausts_memory_above_half", ["--trial-memory", "600"], "MemoryError"),
+        ("hangs_above_half", ["--trial-timeout", "2"], "timeout"),
+    ],
+)
 def test_a_misbehaving_executor_fails_only_its_own_trials(sqlite_project, executor, flags, error):
     create(sqlite_project, grid_spec("isolated", executor, 4))
 
@@ -22,14 +25,21 @@ def test_a_misbehaving_executor_fails_only_its_own_trials(sqlite_project, execut
     assert "isolated: completed, 4/4 done" in result.stdout
     trials = sqlite_project.database.trials("isolated")
     assert [(t.params["x"] > 0.5, t.state) for t in trials] == [
-        (False, "completed"), (False, "completed"), (True, "failed"), (True, "failed")]
+        (False, "completed"),
+        (False, "completed"),
+        (True, "failed"),
+        (True, "failed"),
+    ]
     assert all(error in t.error for t in trials if t.state == "failed"), [t.error for t in trials]
     assert [t.value for t in trials if t.state == "completed"] == [0.0, pytest.approx(1 / 3)]
 
 
 def test_a_too_small_memory_cap_is_refused_before_any_trial(sqlite_project):
-    create(sqlite_project, grid_spec("capped", "seed_f1", 4, metric="f1") | {
-        "search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]})
+    create(
+        sqlite_project,
+        grid_spec("capped", "seed_f1", 4, metric="f1")
+        | {"search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]},
+    )
 
     result = sqlite_project.run("run_study", "capped", "--trial-memory", "10", check=False)
 
@@ -52,8 +62,7 @@ def running_trial(project, name: str, number: int = 3):
 
 
 @pytest.mark.postgres
-def test_a_worker_killed_mid_trial_loses_its_trial_after_the_grace_period_and_a_restart_finishes(
-        pg_project, tmp_path):
+def test_a_worker_killed_mid_trial_loses_its_trial_after_the_grace_period_and_a_restart_finishes(pg_project, tmp_path):
     stalling(pg_project, tmp_path, "killed")
     worker = pg_project.start("run_study", "killed", "--heartbeat-grace", "2")
     db = pg_project.database
@@ -74,8 +83,11 @@ def test_a_worker_killed_mid_trial_loses_its_trial_after_the_grace_period_and_a_
     assert [t.number for t in trials] == list(range(8))
     assert all(t.state == "completed" for t in trials if t.number != 3)
     for number, old in before.items():  # nothing finished before the kill was lost or changed
-        assert (trials[number].params, trials[number].value, trials[number].finished_at) == \
-               (old.params, old.value, old.finished_at)
+        assert (trials[number].params, trials[number].value, trials[number].finished_at) == (
+            old.params,
+            old.value,
+            old.finished_at,
+        )
 
 
 @pytest.mark.postgres
@@ -154,8 +166,11 @@ def processes_of(project) -> list[int]:
 
 
 def test_reports_and_prune_decisions_cross_from_the_executor_process(sqlite_project):
-    create(sqlite_project, random_spec("curves", "learning_curve", 12, metric="accuracy") | {
-        "pruner": {"type": "median", "n_warmup_steps": 2, "n_min_trials": 3}})
+    create(
+        sqlite_project,
+        random_spec("curves", "learning_curve", 12, metric="accuracy")
+        | {"pruner": {"type": "median", "n_warmup_steps": 2, "n_min_trials": 3}},
+    )
 
     result = sqlite_project.run("run_study", "curves")
 
@@ -163,7 +178,8 @@ def test_reports_and_prune_decisions_cross_from_the_executor_process(sqlite_proj
     trials = sqlite_project.database.trials("curves")
     assert {t.state for t in trials} == {"completed", "pruned"}
     values = sqlite_project.database.query(
-        "SELECT trial_id, COUNT(*) FROM studies_trialvalue WHERE metric = 'accuracy' GROUP BY trial_id")
+        "SELECT trial_id, COUNT(*) FROM studies_trialvalue WHERE metric = 'accuracy' GROUP BY trial_id"
+    )
     assert len(values) == 12 and all(n >= 3 for _, n in values)
 
 

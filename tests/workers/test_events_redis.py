@@ -78,8 +78,11 @@ def test_events_of_three_workers_arrive_in_id_order_with_none_missing(tmp_path, 
         # The all-studies group carries study-level events only (the list page's needs).
         listed = [event_id for event_id, kind in db.events("broadcast") if kind in LIST_EVENT_TYPES]
         expected = {f"study-{study_id}": stored, "studies": listed}
-        db.wait_for(lambda: all(len(subscriber.received[g]) >= len(ids) for g, ids in expected.items()),
-                    "the last events", timeout=30)
+        db.wait_for(
+            lambda: all(len(subscriber.received[g]) >= len(ids) for g, ids in expected.items()),
+            "the last events",
+            timeout=30,
+        )
 
     types = [t for _, t in db.events("broadcast")]
     assert types[0] == "study_started" and types[-1] == "study_completed"

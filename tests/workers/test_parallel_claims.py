@@ -18,8 +18,11 @@ def shared_project(request):
 
 
 def test_four_workers_run_each_of_48_grid_points_exactly_once(shared_project):
-    create(shared_project, grid_spec("grid48", "seed_f1", 48, metric="f1") | {
-        "search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]})
+    create(
+        shared_project,
+        grid_spec("grid48", "seed_f1", 48, metric="f1")
+        | {"search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]},
+    )
 
     result = shared_project.run("run_study", "grid48", "--workers", "4")
 
@@ -30,10 +33,17 @@ def test_four_workers_run_each_of_48_grid_points_exactly_once(shared_project):
 @pytest.mark.postgres
 def test_separate_run_study_processes_share_one_budget(pg_project):
     """As on many machines: independent run_study commands join the same study."""
-    create(pg_project, random_spec("random60", "quadratic", 60, metric="loss") | {
-        "objective": {"metric": "loss", "direction": "minimize"},
-        "search_space": [{"name": "x", "type": "float", "low": -1.0, "high": 1.0},
-                         {"name": "y", "type": "float", "low": -1.0, "high": 1.0}]})
+    create(
+        pg_project,
+        random_spec("random60", "quadratic", 60, metric="loss")
+        | {
+            "objective": {"metric": "loss", "direction": "minimize"},
+            "search_space": [
+                {"name": "x", "type": "float", "low": -1.0, "high": 1.0},
+                {"name": "y", "type": "float", "low": -1.0, "high": 1.0},
+            ],
+        },
+    )
 
     processes = [pg_project.start("run_study", "random60") for _ in range(3)]
     outputs = [p.communicate(timeout=300) for p in processes]
@@ -58,8 +68,11 @@ def test_three_workers_run_a_random_study_of_60_exactly(pg_project):
 
 @pytest.mark.postgres
 def test_n_trials_is_shared_between_the_workers_of_one_command(pg_project):
-    create(pg_project, random_spec("partial", "seed_f1", 40, metric="f1") | {
-        "search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]})
+    create(
+        pg_project,
+        random_spec("partial", "seed_f1", 40, metric="f1")
+        | {"search_space": [{"name": "lr", "type": "float", "low": 0.0, "high": 0.1}]},
+    )
 
     pg_project.run("run_study", "partial", "--workers", "3", "--n-trials", "10")
     assert len(pg_project.database.trials("partial")) == 10

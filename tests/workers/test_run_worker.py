@@ -41,8 +41,9 @@ def test_two_run_workers_run_every_queued_study_once_and_stop_on_sigterm(pg_proj
 def test_run_worker_leaves_created_studies_alone_and_exits_on_sigterm(sqlite_project):
     create(sqlite_project, random_spec("not-queued", "sleepy", 3))
     worker = sqlite_project.start("run_worker", "--poll", "0.2")
-    sqlite_project.database.wait_for(lambda: worker.stdout.readline().startswith("run_worker: waiting"),
-                                     "run_worker to start", interval=0)
+    sqlite_project.database.wait_for(
+        lambda: worker.stdout.readline().startswith("run_worker: waiting"), "run_worker to start", interval=0
+    )
 
     code, out, err = stop(worker, signal.SIGTERM)
 
@@ -61,7 +62,7 @@ def test_run_worker_interrupted_mid_study_leaves_it_resumable(pg_project):
     queue(pg_project, "long")
     db.wait_for(lambda: [t.state for t in db.trials("long")] == ["running"], "the first trial to run")
 
-    code, out, err = stop(worker, signal.SIGTERM)
+    code, _out, err = stop(worker, signal.SIGTERM)
 
     assert code == 0, err
     assert [(t.state, t.error.split(":")[0]) for t in db.trials("long")] == [("failed", "interrupted")]

@@ -25,7 +25,7 @@ def parse_sampler(raw: Any, space: SearchSpace | None) -> dict:
     ``space`` is None when the search space itself is invalid; options are still checked.
     """
     if not isinstance(raw, dict):
-        raise SpecError([("", "must be an object such as {\"type\": \"random\", \"seed\": 7}")])
+        raise SpecError([("", 'must be an object such as {"type": "random", "seed": 7}')])
     kind = raw.get("type")
     if kind not in SAMPLERS:
         raise SpecError([("type", f"must be one of {', '.join(SAMPLERS)} (got {kind!r})")])

@@ -75,8 +75,14 @@ def polish(gp: GaussianProcess, enc: Encoding, starts: np.ndarray, best: float, 
         values, grad = log_ei(gp, xs, best, with_grad=True)
         return -float(values.sum()), -grad.ravel()[index]
 
-    result = minimize(objective, fixed.ravel()[index], jac=True, method="L-BFGS-B",
-                      bounds=[(0.0, 1.0)] * len(index), options={"maxiter": maxiter})
+    result = minimize(
+        objective,
+        fixed.ravel()[index],
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 1.0)] * len(index),
+        options={"maxiter": maxiter},
+    )
     out = fixed.ravel().copy()
     out[index] = result.x
     return out.reshape(starts.shape)
@@ -96,8 +102,9 @@ def categorical_sweep(gp: GaussianProcess, enc: Encoding, row: np.ndarray, best:
     return enc.canonical(np.array(variants))
 
 
-def candidates(enc: Encoding, incumbents: np.ndarray, n_uniform: int, n_local: int,
-               rng: np.random.Generator) -> np.ndarray:
+def candidates(
+    enc: Encoding, incumbents: np.ndarray, n_uniform: int, n_local: int, rng: np.random.Generator
+) -> np.ndarray:
     u = rng.random((n_uniform, enc.width))
     uniform = enc.canonical(np.where(enc.is_categorical, np.floor(u * enc.n_choices), u))
     if len(incumbents) == 0 or n_local == 0:
@@ -113,16 +120,16 @@ def candidates(enc: Encoding, incumbents: np.ndarray, n_uniform: int, n_local: i
     return np.vstack([uniform, enc.canonical(local)])
 
 
-def maximise(gp: GaussianProcess, enc: Encoding, incumbents: np.ndarray, best: float,
-             rng: np.random.Generator, n_starts: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def maximise(
+    gp: GaussianProcess, enc: Encoding, incumbents: np.ndarray, best: float, rng: np.random.Generator, n_starts: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
     """Canonical candidate rows and their logEI, best first."""
     uniform = candidates(enc, incumbents, n_uniform=2048, n_local=0, rng=rng)
     local = candidates(enc, incumbents, n_uniform=0, n_local=512, rng=rng)[0:]
     pool = np.vstack([uniform, local])
     uniform_scores, local_scores = log_ei(gp, uniform, best), log_ei(gp, local, best)
     # Starts from both pools: the best far from the incumbents as well as near them.
-    starts = np.vstack([uniform[np.argsort(-uniform_scores)[:n_starts]],
-                        local[np.argsort(-local_scores)[:n_starts]]])
+    starts = np.vstack([uniform[np.argsort(-uniform_scores)[:n_starts]], local[np.argsort(-local_scores)[:n_starts]]])
     polished = enc.canonical(polish(gp, enc, starts, best))
     found = np.vstack([polished, starts])
     if enc.is_categorical.any():

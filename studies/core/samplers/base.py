@@ -8,7 +8,8 @@ same snapshots produces the same trial ``k``, and every sampler is tested in mem
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

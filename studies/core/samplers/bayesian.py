@@ -28,7 +28,8 @@ What goes in, per suggestion (all deterministic given seed, trial number, histor
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.stats import yeojohnson
@@ -70,8 +71,13 @@ class BayesianSampler(Sampler):
         if n_startup is None:
             n_startup = default_n_startup(len(space)) if space is not None else None
         elif not isinstance(n_startup, int) or isinstance(n_startup, bool) or n_startup < 1:
-            errors.append(("n_startup", f"must be a positive integer: the number of space-filling trials "
-                                        f"before the model is used (got {n_startup!r})"))
+            errors.append(
+                (
+                    "n_startup",
+                    f"must be a positive integer: the number of space-filling trials "
+                    f"before the model is used (got {n_startup!r})",
+                )
+            )
         if errors:
             raise SpecError(errors)
         return {"type": "bayesian", "seed": seed, "n_startup": n_startup}
@@ -82,8 +88,11 @@ class BayesianSampler(Sampler):
             params = startup_point(self.space, self.seed, number)
             # In a small discrete space design points can coincide with a running or
             # failed trial; never hand those out again.
-            avoid = {params_key(t.params) for t in history
-                     if t.state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAILED)}
+            avoid = {
+                params_key(t.params)
+                for t in history
+                if t.state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAILED)
+            }
             return params if params_key(params) not in avoid else self._random_unseen(rng, avoid)
         with BLAS.limit(limits=1, user_api="blas"):
             return self._suggest_by_model(rng, history)
@@ -114,8 +123,9 @@ class BayesianSampler(Sampler):
 
     def _split(self, history: Sequence[FrozenTrial]):
         """Observations (params, raw values), running configurations, configurations not to repeat."""
-        completed = [t for t in history if t.state is TrialState.COMPLETED and t.value is not None
-                     and math.isfinite(t.value)]
+        completed = [
+            t for t in history if t.state is TrialState.COMPLETED and t.value is not None and math.isfinite(t.value)
+        ]
         observed = [t.params for t in completed]
         values = [float(t.value) for t in completed]
         worst = (max(values) if self.direction is Direction.MINIMIZE else min(values)) if values else None
@@ -195,6 +205,7 @@ def subsample(x: np.ndarray, y: np.ndarray, budget: int, rng: np.random.Generato
     if len(y) <= budget:
         return x, y
     order = np.argsort(y, kind="stable")
-    keep = np.concatenate([order[: budget // 2],
-                           rng.choice(order[budget // 2:], size=budget - budget // 2, replace=False)])
+    keep = np.concatenate(
+        [order[: budget // 2], rng.choice(order[budget // 2 :], size=budget - budget // 2, replace=False)]
+    )
     return x[keep], y[keep]

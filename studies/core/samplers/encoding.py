@@ -13,7 +13,8 @@ and inactive branches apart.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
@@ -56,7 +57,7 @@ class Encoding:
             if not self.space.is_active(dim, params):
                 continue
             if self.is_categorical[j]:
-                index = int(round(row[j]))
+                index = round(row[j])
                 params[dim.name] = dim.choices[min(max(index, 0), len(dim.choices) - 1)]
             else:
                 params[dim.name] = dim.from_unit(float(row[j]))

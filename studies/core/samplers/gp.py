@@ -92,7 +92,7 @@ class GaussianProcess:
     chol: tuple | None = None
     alpha: np.ndarray | None = None
 
-    def condition(self, y: np.ndarray) -> "GaussianProcess":
+    def condition(self, y: np.ndarray) -> GaussianProcess:
         k = matern52(scaled_sq_distances(self.x, self.x, self.lengths, self.categorical), self.signal)
         # Near-duplicate points with almost no noise can make k numerically singular:
         # add jitter until the factorisation succeeds.
@@ -168,8 +168,7 @@ def fit(x: np.ndarray, y: np.ndarray, categorical: np.ndarray) -> GaussianProces
     starts = (0.0, math.log(0.2)) if n <= SECOND_START_LIMIT else (0.0,)
     for start_length in starts:
         theta0 = np.concatenate([np.full(d, start_length), [0.0, math.log(1e-2)]])
-        result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                          options={"maxiter": 200})
+        result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 200})
         if best is None or result.fun < best.fun:
             best = result
     theta = best.x

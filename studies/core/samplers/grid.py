@@ -80,7 +80,7 @@ class GridSampler(Sampler):
         elif dim.name not in self._parents:
             total = len(self._values[i]) * self._count(i + 1, state)
         else:
-            total = sum(self._count(i + 1, state + ((dim.name, vi),)) for vi in range(len(self._values[i])))
+            total = sum(self._count(i + 1, (*state, (dim.name, vi))) for vi in range(len(self._values[i])))
         self._memo[key] = total
         return total
 
@@ -95,10 +95,10 @@ class GridSampler(Sampler):
                 vi, k = divmod(k, self._count(i + 1, state))
             else:
                 for vi in range(len(values)):
-                    branch = self._count(i + 1, state + ((dim.name, vi),))
+                    branch = self._count(i + 1, (*state, (dim.name, vi)))
                     if k < branch:
                         break
                     k -= branch
-                state = state + ((dim.name, vi),)
+                state = (*state, (dim.name, vi))
             params[dim.name] = values[vi]
         return params

@@ -1,5 +1,6 @@
 import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,7 +11,7 @@ from studies.core.errors import SpecError
 def read_spec(path: str):
     """Load a spec file ('-' reads standard input); bad JSON names the line and column."""
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"{path}: cannot read the spec file ({exc.strerror})") from None
     try:
@@ -24,7 +25,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("spec", help="path to the spec JSON, or - for standard input")
-        parser.add_argument("--replace", action="store_true", help="delete a study of the same name and its trials first")
+        parser.add_argument(
+            "--replace", action="store_true", help="delete a study of the same name and its trials first"
+        )
 
     def handle(self, *args, **options):
         raw = read_spec(options["spec"])
@@ -34,5 +37,7 @@ class Command(BaseCommand):
             raise CommandError(f"{options['spec']}: {exc}") from None
         sampler = study.spec["sampler"]
         seed = f" (seed {sampler['seed']})" if "seed" in sampler else ""
-        self.stdout.write(f"created study {study.name} (id {study.pk}): {study.n_trials} trials, "
-                          f"{sampler['type']} sampler{seed}, executor {study.executor}")
+        self.stdout.write(
+            f"created study {study.name} (id {study.pk}): {study.n_trials} trials, "
+            f"{sampler['type']} sampler{seed}, executor {study.executor}"
+        )

@@ -13,4 +13,4 @@ class Command(BaseCommand):
             rows.append((s.name, s.state, f"{s.n_done}/{s.n_trials}", best, s.executor))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
-            self.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+            self.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip())

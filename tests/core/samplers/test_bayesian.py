@@ -13,8 +13,10 @@ from studies.core.samplers.encoding import params_key
 from studies.core.space import parse_space
 from studies.core.trials import Direction, FrozenTrial, TrialState
 
-QUADRATIC_SPACE = [{"name": "x", "type": "float", "low": -2.0, "high": 2.0},
-                   {"name": "y", "type": "float", "low": -2.0, "high": 2.0}]
+QUADRATIC_SPACE = [
+    {"name": "x", "type": "float", "low": -2.0, "high": 2.0},
+    {"name": "y", "type": "float", "low": -2.0, "high": 2.0},
+]
 
 
 def quadratic(p):
@@ -37,19 +39,24 @@ def run(sampler, fn, n_trials):
 def test_it_is_registered_and_picks_n_startup_from_the_dimension_count():
     assert "bayesian" in SAMPLERS and SAMPLERS["bayesian"].uses_history
     two = parse_sampler({"type": "bayesian", "seed": 1}, parse_space(QUADRATIC_SPACE))
-    six = parse_sampler({"type": "bayesian", "seed": 1},
-                        parse_space([{"name": f"x{i}", "type": "float", "low": 0, "high": 1} for i in range(6)]))
+    six = parse_sampler(
+        {"type": "bayesian", "seed": 1},
+        parse_space([{"name": f"x{i}", "type": "float", "low": 0, "high": 1} for i in range(6)]),
+    )
     assert two == {"type": "bayesian", "seed": 1, "n_startup": 6}
     assert six["n_startup"] == 14
 
 
-@pytest.mark.parametrize("raw, field", [
-    ({"type": "bayesian", "n_startup": 0}, "n_startup"),
-    ({"type": "bayesian", "n_startup": "ten"}, "n_startup"),
-    ({"type": "bayesian", "n_startup": True}, "n_startup"),
-    ({"type": "bayesian", "seed": -1}, "seed"),
-    ({"type": "bayesian", "acquisition": "ucb"}, "acquisition"),
-])
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ({"type": "bayesian", "n_startup": 0}, "n_startup"),
+        ({"type": "bayesian", "n_startup": "ten"}, "n_startup"),
+        ({"type": "bayesian", "n_startup": True}, "n_startup"),
+        ({"type": "bayesian", "seed": -1}, "seed"),
+        ({"type": "bayesian", "acquisition": "ucb"}, "acquisition"),
+    ],
+)
 def test_bad_options_are_rejected_naming_the_field(raw, field):
     with pytest.raises(SpecError) as caught:
         parse_sampler(raw, None)
@@ -84,9 +91,11 @@ def test_it_maximises_when_the_direction_is_maximize():
 
 
 def test_it_finds_the_best_choice_of_a_mixed_space():
-    space = [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
-             {"name": "layers", "type": "int", "low": 1, "high": 8},
-             {"name": "act", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]}]
+    space = [
+        {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0, "scale": "log"},
+        {"name": "layers", "type": "int", "low": 1, "high": 8},
+        {"name": "act", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]},
+    ]
     penalty = {"relu": 0.5, "tanh": 0.0, "sigmoid": 0.8}
 
     def fn(p):
@@ -150,8 +159,10 @@ def test_it_does_not_propose_a_duplicate_of_a_running_trial():
 
 def test_failed_trials_params_are_never_suggested_again():
     # A small discrete space whose best point always fails: the sampler must move on.
-    space = [{"name": "a", "type": "int", "low": 0, "high": 3},
-             {"name": "b", "type": "categorical", "choices": ["p", "q", "r"]}]
+    space = [
+        {"name": "a", "type": "int", "low": 0, "high": 3},
+        {"name": "b", "type": "categorical", "choices": ["p", "q", "r"]},
+    ]
     sampler, _ = bayesian(space, seed=0, n_startup=4)
     history = []
     failed = set()
@@ -172,8 +183,7 @@ def test_pruned_trials_push_the_search_away_without_stopping_it():
         params = sampler.suggest(number, history)
         value = quadratic(params)
         if value > 1.0:
-            history.append(FrozenTrial(number, TrialState.PRUNED, params, intermediate={0: value + 1.0},
-                                       pruned_step=0))
+            history.append(FrozenTrial(number, TrialState.PRUNED, params, intermediate={0: value + 1.0}, pruned_step=0))
         else:
             history.append(FrozenTrial(number, TrialState.COMPLETED, params, value))
     assert all(space.problems(t.params) == [] for t in history)
@@ -189,8 +199,10 @@ def test_startup_trials_are_distinct_whatever_order_they_are_claimed_in():
 
 
 def test_startup_trials_skip_a_design_point_that_is_running_or_failed():
-    space = [{"name": "a", "type": "int", "low": 0, "high": 2},
-             {"name": "b", "type": "categorical", "choices": ["p", "q", "r"]}]
+    space = [
+        {"name": "a", "type": "int", "low": 0, "high": 2},
+        {"name": "b", "type": "categorical", "choices": ["p", "q", "r"]},
+    ]
     sampler, _ = bayesian(space, seed=0, n_startup=6)
     design = sampler.suggest(3, [])
     for state in (TrialState.FAILED, TrialState.RUNNING):
