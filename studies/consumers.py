@@ -14,9 +14,8 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import dashboard, events
+from . import events, selectors
 from .live_db import live_db
-from .models import Study
 from .relay import relay
 
 # More missed events than this and the client is sent a fresh snapshot instead.
@@ -26,32 +25,16 @@ CLOSE_BAD_CURSOR = 4400
 CLOSE_UNKNOWN_STUDY = 4404
 
 
-@live_db
-def study_exists(study_id: int) -> bool:
-    return Study.objects.filter(pk=study_id).exists()
-
-
-@live_db
-def study_snapshot(study_id: int):
-    cursor = dashboard.last_event_id()
-    return cursor, dashboard.study_detail(Study.objects.get(pk=study_id), cursor)
-
-
-@live_db
-def list_snapshot():
-    data = dashboard.study_list()
-    return data["last_event_id"], data
-
-
-@live_db
-def latest_event_id() -> int:
-    return dashboard.last_event_id()
+study_exists = live_db(selectors.study_exists)
+study_snapshot = live_db(selectors.study_snapshot)
+list_snapshot = live_db(selectors.list_snapshot)
+latest_event_id = live_db(selectors.last_event_id)
 
 
 @live_db
 def stored_events(after: int, study_id: int | None, limit: int):
     types = None if study_id is not None else events.LIST_EVENT_TYPES
-    return dashboard.events_after(after, study_id=study_id, limit=limit, types=types)
+    return selectors.events_after(after, study_id=study_id, limit=limit, types=types)
 
 
 def cursor_from(query_string: bytes) -> int | None:

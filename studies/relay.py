@@ -16,8 +16,8 @@ import logging
 from channels.layers import get_channel_layer
 
 from . import events
-from .dashboard import events_after, last_event_id
 from .live_db import live_db
+from .selectors import events_after, last_event_id
 
 logger = logging.getLogger(__name__)
 

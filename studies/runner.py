@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
 
-from . import services
+from . import selectors, services
 from .core.pruners import make_pruner
 from .core.samplers import make_sampler
 from .core.trials import TrialOutcome, TrialState
 from .executors import TrialContext, registry, run_executor
 from .models import Study, StudyState, Trial
-from .selectors import peers_at_step
 
 
 def heartbeat_interval(grace: float) -> float:
@@ -77,7 +76,7 @@ class TrialHooks:
     def should_prune(self, step: int) -> bool:
         if step not in self.objective_values:
             return False
-        peers = peers_at_step(self.trial.study_id, self.metric, step)
+        peers = selectors.peers_at_step(self.trial.study_id, self.metric, step)
         peers = [p for p in peers if p.number != self.trial.number]
         return self.pruner.should_prune(step, self.objective_values, peers, self.direction)
 
@@ -278,6 +277,5 @@ class StudyRunner:
         self.study.refresh_from_db()
         if self.study.state != StudyState.RUNNING:
             return
-        others_running = Trial.objects.filter(study=self.study, state=TrialState.RUNNING.value).exists()
-        if not others_running:
+        if not selectors.has_running_trials(self.study):
             services.stop_study(self.study)

@@ -20,7 +20,7 @@ from .. import events
 from ..core.samplers import make_sampler
 from ..core.trials import TrialOutcome, TrialState
 from ..models import Study, StudyState, Trial, TrialValue
-from ..selectors import history_snapshots
+from ..selectors.snapshots import history_snapshots
 from .step import Event, Step
 from .studies import progress_data, study_spec
 from .study_row import StudyRow, count_finished, lock_study_row
