@@ -16,13 +16,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import events, selectors
 from .live_db import live_db
+from .payloads import CLOSE_BAD_CURSOR, CLOSE_UNKNOWN_STUDY, SNAPSHOT
 from .relay import relay
 
 # More missed events than this and the client is sent a fresh snapshot instead.
 REPLAY_LIMIT = 5000
 CATCH_UP_BATCH = 1000
-CLOSE_BAD_CURSOR = 4400
-CLOSE_UNKNOWN_STUDY = 4404
 
 
 study_exists = live_db(selectors.study_exists)
@@ -89,7 +88,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def send_snapshot(self) -> None:
         cursor, data = await self.snapshot()
         self.cursor = cursor
-        await self.send_json({"id": cursor, "type": "snapshot", "study": self.study_id, "data": data})
+        await self.send_json({"id": cursor, "type": SNAPSHOT, "study": self.study_id, "data": data})
 
     async def replay(self, after: int) -> bool:
         """Send the stored events after ``after``; False when a snapshot serves better."""

@@ -83,7 +83,7 @@ def test_study_runner_handles_pruned_trials():
 def test_study_progress_tracking():
     study = run(make_study("constant_half", X_ONLY, {"type": "random", "seed": 1}, n_trials=3))
     progress = [
-        (e.data["completed"], e.data["total"])
+        (e.data["n_done"], e.data["n_trials"])
         for e in StudyEvent.objects.filter(study=study, type="study_progress").order_by("id")
     ]
     assert progress == [(1, 3), (2, 3), (3, 3)]

@@ -9,14 +9,14 @@ in one transaction (``finish_and_claim``) emit exactly what they would alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from ..payloads import Payload
 
 T = TypeVar("T")
-
-Event = tuple[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Step(Generic[T]):
     result: T
-    events: list[Event] = field(default_factory=list)
+    events: list[Payload] = field(default_factory=list)

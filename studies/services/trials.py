@@ -20,9 +20,22 @@ from .. import events
 from ..core.samplers import make_sampler
 from ..core.trials import TrialOutcome, TrialState
 from ..models import Study, StudyState, Trial, TrialValue
+from ..payloads import (
+    BestUpdated,
+    Payload,
+    StudyCompleted,
+    StudyProgress,
+    TrialCompleted,
+    TrialFailed,
+    TrialFinished,
+    TrialMetric,
+    TrialPruned,
+    TrialRequeued,
+    TrialStarted,
+)
 from ..selectors.snapshots import history_snapshots
-from .step import Event, Step
-from .studies import progress_data, study_spec
+from .step import Step
+from .studies import study_spec
 from .study_row import StudyRow, count_finished, lock_study_row
 
 TERMINAL = [TrialState.COMPLETED.value, TrialState.PRUNED.value, TrialState.FAILED.value]
@@ -50,7 +63,7 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
         try:
             with events.writing():
                 step = _claim_without_commit(study, worker_id, sampler, lock_study_row(study.pk))
-                events.append_many(study.pk, step.events)
+                events.emit(study.pk, step.events)
                 return step.result
         except IntegrityError:
             # Another writer took this number despite the lock (possible only on a
@@ -74,7 +87,7 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
             finished = _finish_without_commit(trial, outcome, only_if_running=True)
             locked = finished.result or lock_study_row(trial.study_id)
             claimed = _claim_without_commit(trial.study, worker_id, sampler, locked)
-            events.append_many(trial.study_id, finished.events + claimed.events)
+            events.emit(trial.study_id, finished.events + claimed.events)
             return claimed.result
     except IntegrityError:
         finish_trial(trial, outcome)
@@ -96,7 +109,7 @@ def _claim_without_commit(study: Study, worker_id: str, sampler, locked: StudyRo
             return Step(None)
         trial = _create_next(study, locked, worker_id, sampler)
     trial.study = study
-    started = ("trial_started", {"number": trial.number, "params": trial.params, "worker": worker_id})
+    started = TrialStarted(number=trial.number, params=trial.params, worker=worker_id)
     return Step(Claim(trial=trial, params=trial.params), [started])
 
 
@@ -147,20 +160,13 @@ def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> N
             update_fields=["value"],
         )
         Trial.objects.filter(pk=trial.pk).update(heartbeat_at=Now())
-        events.append(trial.study_id, "trial_metric", {"number": trial.number, "step": step, "metrics": metrics})
+        events.emit(trial.study_id, [TrialMetric(number=trial.number, step=step, metrics=metrics)])
 
 
 def heartbeat(trial: Trial) -> None:
     """Heartbeats are stamped and judged by the database's clock, never a worker's: a
     machine whose clock runs ahead must not take live trials elsewhere for lost."""
     Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=Now())
-
-
-_EVENT_FOR_STATE = {
-    TrialState.COMPLETED: "trial_completed",
-    TrialState.PRUNED: "trial_pruned",
-    TrialState.FAILED: "trial_failed",
-}
 
 
 def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = True) -> bool:
@@ -171,7 +177,7 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     """
     with events.writing():
         step = _finish_without_commit(trial, outcome, only_if_running)
-        events.append_many(trial.study_id, step.events)
+        events.emit(trial.study_id, step.events)
         return step.result is not None
 
 
@@ -196,19 +202,19 @@ def _finish_without_commit(trial: Trial, outcome: TrialOutcome, only_if_running:
         return Step(None)
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
     study = count_finished(trial, now)
-    emitted = [_terminal_event(trial, outcome, duration_ms)]
+    emitted: list[Payload] = [_terminal_event(trial, outcome, duration_ms)]
     if outcome.state is TrialState.COMPLETED and (study.best_trial_number, study.best_value) == (
         trial.number,
         trial.value,
     ):
-        emitted.append(("best_updated", {"number": trial.number, "value": trial.value, "params": trial.params}))
-    emitted.append(("study_progress", progress_data(study)))
+        emitted.append(BestUpdated(number=trial.number, value=trial.value, params=trial.params))
+    emitted.append(StudyProgress.of(study))
     emitted += _complete_study_without_commit(study).events
     return Step(study, emitted)
 
 
-def _terminal_event(trial: Trial, outcome: TrialOutcome, duration_ms: int) -> Event:
-    data = {
+def _terminal_event(trial: Trial, outcome: TrialOutcome, duration_ms: int) -> TrialFinished:
+    common = {
         "number": trial.number,
         "state": trial.state,
         "params": trial.params,
@@ -216,12 +222,10 @@ def _terminal_event(trial: Trial, outcome: TrialOutcome, duration_ms: int) -> Ev
         "duration_ms": duration_ms,
     }
     if outcome.state is TrialState.COMPLETED:
-        data["metrics"] = dict(outcome.metrics)
-    elif outcome.state is TrialState.PRUNED:
-        data.update(step=outcome.pruned_step, reason=outcome.error)
-    else:
-        data["error"] = outcome.error
-    return _EVENT_FOR_STATE[outcome.state], data
+        return TrialCompleted(**common, metrics=dict(outcome.metrics))
+    if outcome.state is TrialState.PRUNED:
+        return TrialPruned(**common, step=outcome.pruned_step, reason=outcome.error)
+    return TrialFailed(**common, error=outcome.error)
 
 
 def _complete_study_without_commit(study: StudyRow) -> Step[bool]:
@@ -236,13 +240,10 @@ def _complete_study_without_commit(study: StudyRow) -> Step[bool]:
     now = timezone.now()
     Study.objects.filter(pk=study.pk).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
     study.state = StudyState.COMPLETED.value
-    completed = {
-        "best_trial": study.best_trial_number,
-        "best_value": study.best_value,
-        "completed": study.n_done,
-        "total": study.n_trials,
-    }
-    return Step(True, [("study_completed", completed)])
+    completed = StudyCompleted(
+        best_trial=study.best_trial_number, best_value=study.best_value, n_done=study.n_done, n_trials=study.n_trials
+    )
+    return Step(True, [completed])
 
 
 def fail_stale_trials(study: Study, grace_seconds: float) -> int:
@@ -262,12 +263,12 @@ def requeue_failed(study: Study, max_retries: int) -> int:
     """Put failed trials back as ``waiting`` with their parameters, up to ``max_retries`` each."""
     with events.writing():
         step = _requeue_failed_without_commit(study, max_retries)
-        events.append_many(study.pk, step.events)
+        events.emit(study.pk, step.events)
         return step.result
 
 
 def _requeue_failed_without_commit(study: Study, max_retries: int) -> Step[int]:
-    requeued: list[Event] = []
+    requeued: list[TrialRequeued] = []
     for trial in Trial.objects.select_for_update().filter(
         study=study, state=TrialState.FAILED.value, retries__lt=max_retries
     ):
@@ -283,9 +284,7 @@ def _requeue_failed_without_commit(study: Study, max_retries: int) -> Step[int]:
             started_at=None,
         )
         TrialValue.objects.filter(trial=trial).delete()
-        requeued.append(
-            ("trial_requeued", {"number": trial.number, "params": trial.params, "previous_error": trial.error})
-        )
+        requeued.append(TrialRequeued(number=trial.number, params=trial.params, previous_error=trial.error))
     if requeued:
         Study.objects.filter(pk=study.pk).update(n_done=F("n_done") - len(requeued), updated_at=timezone.now())
-    return Step(len(requeued), requeued)
+    return Step(len(requeued), list(requeued))
