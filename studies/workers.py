@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from django.db import close_old_connections, connections
 
 from . import selectors, services
+from .execution import InProcessExecutor, TrialExecutor
 from .isolation import ChildExecutor
 from .models import Study
-from .runner import RunSummary, StudyRunner, execute_in_process, heartbeat_interval, stop_on_signals, sweep_interval
+from .runner import RunSummary, StudyRunner, heartbeat_interval, stop_on_signals, sweep_interval
 
 _FORK = multiprocessing.get_context("fork")
 
@@ -41,6 +42,7 @@ class WorkerOptions:
     def make_runner(
         self, study: Study, max_trials: int | None = None, on_trial_finished: Callable | None = None
     ) -> StudyRunner:
+        execute: TrialExecutor
         if self.isolate:
             execute = ChildExecutor(
                 trial_timeout=self.trial_timeout,
@@ -48,7 +50,7 @@ class WorkerOptions:
                 heartbeat_interval=heartbeat_interval(self.heartbeat_grace),
             )
         else:
-            execute = execute_in_process
+            execute = InProcessExecutor()
         return StudyRunner(
             study,
             max_trials=max_trials,
