@@ -203,14 +203,16 @@ def _finish_without_commit(trial: Trial, outcome: TrialOutcome, only_if_running:
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
     study = count_finished(trial, now)
     emitted: list[Payload] = [_terminal_event(trial, outcome, duration_ms)]
-    if outcome.state is TrialState.COMPLETED and (study.best_trial_number, study.best_value) == (
-        trial.number,
-        trial.value,
-    ):
+    if outcome.state is TrialState.COMPLETED and _holds_the_best(study, trial):
         emitted.append(BestUpdated(number=trial.number, value=trial.value, params=trial.params))
     emitted.append(StudyProgress.of(study))
     emitted += _complete_study_without_commit(study).events
     return Step(study, emitted)
+
+
+def _holds_the_best(study: StudyRow, trial: Trial) -> bool:
+    """``count_finished`` takes the best inside its UPDATE; the row it returned says who holds it."""
+    return study.best_trial_number == trial.number and study.best_value == trial.value
 
 
 def _terminal_event(trial: Trial, outcome: TrialOutcome, duration_ms: int) -> TrialFinished:
