@@ -64,7 +64,7 @@ def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100)
     )
     StudyEvent.objects.bulk_create(
         [
-            StudyEvent(study=study, type="study_progress", data={"completed": i + 1, "total": n_trials})
+            StudyEvent(study=study, type="study_progress", data={"n_done": i + 1, "n_trials": n_trials})
             for i in range(n_trials)
         ],
         batch_size=5000,

@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
-from . import dashboard, events
+from . import events, selectors
 from .core.errors import SpecError
 from .core.trialquery import parse_trial_query
-from .models import Study, Trial
-from .plots import plot_data
-from .shapes import EventPage
-
-EVENT_PAGE = 1000
 
 
 def api_login_required(view):
@@ -45,62 +39,58 @@ def _cursor(request, name: str = "after") -> int:
         raise SpecError([(name, str(exc))]) from None
 
 
-def _event_page(after: int, **filters) -> EventPage:
-    """Up to EVENT_PAGE events after ``after``; ``last_event_id`` is where to resume from."""
-    cursor = dashboard.last_event_id()  # read first: everything up to it is visible now
-    page = dashboard.events_after(after, limit=EVENT_PAGE + 1, **filters)
-    more = len(page) > EVENT_PAGE
-    page = page[:EVENT_PAGE]
-    resume = page[-1]["id"] if more else max([cursor, after] + [e["id"] for e in page[-1:]])
-    return {"events": page, "more": more, "last_event_id": resume}
+def _found(found):
+    """A selector's answer, or 404 when it found nothing."""
+    if found is None:
+        raise Http404("not found")
+    return found
 
 
 @require_GET
 @api_login_required
 def studies(request):
-    return JsonResponse(dashboard.study_list())
+    return JsonResponse(selectors.study_list())
 
 
 @require_GET
 @api_login_required
 def study(request, study_id: int):
-    cursor = dashboard.last_event_id()  # before the study row, so replay covers what follows
-    return JsonResponse(dashboard.study_detail(get_object_or_404(Study, pk=study_id), cursor))
+    return JsonResponse(_found(selectors.study_detail(study_id)))
 
 
 @require_GET
 @api_login_required
 def plots(request, study_id: int):
-    return JsonResponse(plot_data(get_object_or_404(Study, pk=study_id)))
+    return JsonResponse(selectors.plot_data(_found(selectors.study_get(study_id))))
 
 
 @require_GET
 @api_login_required
 def trials(request, study_id: int):
-    found = get_object_or_404(Study, pk=study_id)
+    found = _found(selectors.study_get(study_id))
     try:
-        query = parse_trial_query(dict(request.GET.lists()), dashboard.study_space(found))
+        query = parse_trial_query(dict(request.GET.lists()), selectors.study_space(found))
     except SpecError as exc:
         return bad_request(exc)
-    return JsonResponse(dashboard.trial_page(found, query))
+    return JsonResponse(selectors.trial_page(found, query))
 
 
 @require_GET
 @api_login_required
 def trial(request, study_id: int, number: int):
-    found = get_object_or_404(Study, pk=study_id)
-    return JsonResponse(dashboard.trial_detail(found, get_object_or_404(Trial, study=found, number=number)))
+    found = _found(selectors.study_get(study_id))
+    return JsonResponse(selectors.trial_detail(found, _found(selectors.trial_get(found, number))))
 
 
 @require_GET
 @api_login_required
 def study_events(request, study_id: int):
-    get_object_or_404(Study, pk=study_id)
+    _found(selectors.study_get(study_id))
     try:
         after = _cursor(request)
     except SpecError as exc:
         return bad_request(exc)
-    return JsonResponse(_event_page(after, study_id=study_id))
+    return JsonResponse(selectors.event_page(after, study_id=study_id))
 
 
 @require_GET
@@ -110,4 +100,4 @@ def list_events(request):
         after = _cursor(request)
     except SpecError as exc:
         return bad_request(exc)
-    return JsonResponse(_event_page(after, types=events.LIST_EVENT_TYPES))
+    return JsonResponse(selectors.event_page(after, types=events.LIST_EVENT_TYPES))

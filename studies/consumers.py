@@ -14,44 +14,26 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import dashboard, events
+from . import events, selectors
 from .live_db import live_db
-from .models import Study
+from .payloads import CLOSE_BAD_CURSOR, CLOSE_UNKNOWN_STUDY, SNAPSHOT
 from .relay import relay
 
 # More missed events than this and the client is sent a fresh snapshot instead.
 REPLAY_LIMIT = 5000
 CATCH_UP_BATCH = 1000
-CLOSE_BAD_CURSOR = 4400
-CLOSE_UNKNOWN_STUDY = 4404
 
 
-@live_db
-def study_exists(study_id: int) -> bool:
-    return Study.objects.filter(pk=study_id).exists()
-
-
-@live_db
-def study_snapshot(study_id: int):
-    cursor = dashboard.last_event_id()
-    return cursor, dashboard.study_detail(Study.objects.get(pk=study_id), cursor)
-
-
-@live_db
-def list_snapshot():
-    data = dashboard.study_list()
-    return data["last_event_id"], data
-
-
-@live_db
-def latest_event_id() -> int:
-    return dashboard.last_event_id()
+study_exists = live_db(selectors.study_exists)
+study_snapshot = live_db(selectors.study_snapshot)
+list_snapshot = live_db(selectors.list_snapshot)
+latest_event_id = live_db(selectors.last_event_id)
 
 
 @live_db
 def stored_events(after: int, study_id: int | None, limit: int):
     types = None if study_id is not None else events.LIST_EVENT_TYPES
-    return dashboard.events_after(after, study_id=study_id, limit=limit, types=types)
+    return selectors.events_after(after, study_id=study_id, limit=limit, types=types)
 
 
 def cursor_from(query_string: bytes) -> int | None:
@@ -106,7 +88,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def send_snapshot(self) -> None:
         cursor, data = await self.snapshot()
         self.cursor = cursor
-        await self.send_json({"id": cursor, "type": "snapshot", "study": self.study_id, "data": data})
+        await self.send_json({"id": cursor, "type": SNAPSHOT, "study": self.study_id, "data": data})
 
     async def replay(self, after: int) -> bool:
         """Send the stored events after ``after``; False when a snapshot serves better."""

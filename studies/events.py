@@ -27,21 +27,15 @@ from django.db import connection, transaction
 
 from . import wakeup
 from .models import StudyEvent
+from .payloads import LIST_EVENT_TYPES, Payload
+
+__all__ = ["LIST_EVENT_TYPES", "append", "append_many", "emit", "writing"]
 
 logger = logging.getLogger(__name__)
 
 # Arbitrary constant naming the PostgreSQL advisory lock that orders event commits.
 EVENT_LOG_LOCK = 7_140_001
 ALL_STUDIES_GROUP = "studies"
-# What the all-studies socket carries: each study's state, progress and best value.
-LIST_EVENT_TYPES = (
-    "study_started",
-    "study_progress",
-    "study_completed",
-    "study_stopped",
-    "study_queued",
-    "best_updated",
-)
 
 
 def parse_cursor(raw: str) -> int:
@@ -140,8 +134,15 @@ def append(study_id: int, type: str, data: dict[str, Any]) -> StudyEvent:
     return event
 
 
+def emit(study_id: int, payloads: list[Payload]) -> list[StudyEvent]:
+    """Store typed events (``studies.payloads``) of one study, in order; publish them after commit."""
+    return append_many(study_id, [(payload.type, payload.to_data()) for payload in payloads])
+
+
 def append_many(study_id: int, items: list[tuple[str, dict[str, Any]]]) -> list[StudyEvent]:
     """Store several events of one study in one INSERT, in order; publish them after commit."""
+    if not items:
+        return []
     rows = StudyEvent.objects.bulk_create([StudyEvent(study_id=study_id, type=t, data=d) for t, d in items])
     if any(row.id is None for row in rows):  # a database that cannot return ids: reload them
         rows = list(StudyEvent.objects.filter(study_id=study_id).order_by("-id")[: len(rows)])[::-1]

@@ -25,6 +25,7 @@ from django.db import connections
 
 from . import services
 from .core.trials import TrialOutcome
+from .execution import TrialExecutor
 from .executors import TrialContext, registry, run_executor
 
 _FORK = multiprocessing.get_context("fork")
@@ -113,10 +114,10 @@ def _death_reason(exitcode: int | None) -> str:
     return f"the executor process exited with status {exitcode}"
 
 
-class ChildExecutor:
-    """The ``execute`` of a StudyRunner that runs each trial in the worker's child process."""
+class ChildExecutor(TrialExecutor):
+    """Runs each trial in the worker's long-lived child process (forked at ``prepare``)."""
 
-    beats_heartbeat = True  # the runner need not start its heartbeat thread
+    beats_heartbeat = True  # ``_serve`` beats while it waits for the child
 
     def __init__(
         self, trial_timeout: float | None = None, memory_mb: int | None = None, heartbeat_interval: float = 15.0
@@ -179,7 +180,7 @@ class ChildExecutor:
 
     # --- one trial -----------------------------------------------------------------
 
-    def __call__(self, executor_name: str, trial, hooks) -> TrialOutcome:
+    def run(self, executor_name: str, trial, hooks) -> TrialOutcome:
         request = (executor_name, trial.number, dict(trial.params), hooks.metric)
         self._ensure_child()
         try:

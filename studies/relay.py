@@ -18,8 +18,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from . import events
-from .dashboard import events_after, last_event_id
 from .live_db import live_db
+from .selectors import events_after, last_event_id
 from .wakeup import Doorbell
 
 logger = logging.getLogger(__name__)

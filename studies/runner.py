@@ -1,8 +1,8 @@
 """The trial loop of one worker: ask -> claim -> execute -> record -> publish.
 
 State changes all go through ``studies.services`` (which appends the events); this
-module only sequences them and runs the executor. ``execute`` is pluggable so the
-same loop drives an executor in this process or in a child process.
+module only sequences them and runs the executor through a ``TrialExecutor``
+(``studies.execution``), in this process or in a child process.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
 
-from . import services
+from . import selectors, services
 from .core.pruners import make_pruner
 from .core.samplers import make_sampler
 from .core.trials import TrialOutcome, TrialState
-from .executors import TrialContext, registry, run_executor
+from .execution import InProcessExecutor, TrialExecutor
+from .executors import registry
 from .models import Study, StudyState, Trial
-from .selectors import peers_at_step
 
 
 def heartbeat_interval(grace: float) -> float:
@@ -77,15 +77,9 @@ class TrialHooks:
     def should_prune(self, step: int) -> bool:
         if step not in self.objective_values:
             return False
-        peers = peers_at_step(self.trial.study_id, self.metric, step)
+        peers = selectors.peers_at_step(self.trial.study_id, self.metric, step)
         peers = [p for p in peers if p.number != self.trial.number]
         return self.pruner.should_prune(step, self.objective_values, peers, self.direction)
-
-
-def execute_in_process(executor_name: str, trial: Trial, hooks: TrialHooks) -> TrialOutcome:
-    fn = registry.get(executor_name).fn
-    context = TrialContext(trial.number, trial.params, hooks.report, hooks.should_prune)
-    return run_executor(fn, context, hooks.metric)
 
 
 class Heartbeat:
@@ -151,7 +145,7 @@ class StudyRunner:
         timeout: float | None = None,
         heartbeat_grace: float = 60.0,
         retry_failed: int = 0,
-        execute: Callable[[str, Trial, TrialHooks], TrialOutcome] = execute_in_process,
+        execute: TrialExecutor | None = None,
         on_trial_finished: Callable[[Study, Trial], None] | None = None,
     ):
         self.study = study
@@ -160,7 +154,7 @@ class StudyRunner:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.heartbeat_grace = heartbeat_grace
         self.retry_failed = retry_failed
-        self.execute = execute
+        self.execute = execute or InProcessExecutor()
         self.on_trial_finished = on_trial_finished
         self.maintenance_interval = max(sweep_interval(heartbeat_grace), 0.25)
         self._next_maintenance = 0.0
@@ -189,9 +183,7 @@ class StudyRunner:
     def run(self) -> RunSummary:
         summary = RunSummary()
         registry.get(self.study.executor)  # LookupError naming the registered executors, before any claim
-        prepare = getattr(self.execute, "prepare", None)
-        if prepare is not None:
-            prepare()  # e.g. start the executor process, so a bad setting fails before any claim
+        self.execute.prepare()  # e.g. start the executor process, so a bad setting fails before any claim
         with stop_on_signals(self.request_stop):
             try:
                 services.start_study(self.study)
@@ -199,9 +191,7 @@ class StudyRunner:
                 while claim is not None:
                     claim = self.run_claimed(claim.trial, summary)
             finally:
-                close = getattr(self.execute, "close", None)
-                if close is not None:
-                    close()
+                self.execute.close()
                 summary.interrupted = self.stop_reason is not None
                 self._wind_down()
         return summary
@@ -261,10 +251,10 @@ class StudyRunner:
             self._executing = True
             if self.stop_reason is not None:  # the signal came while claiming
                 raise Interrupted(self.stop_reason)
-            if getattr(self.execute, "beats_heartbeat", False):
-                return self.execute(self.study.executor, trial, hooks)
+            if self.execute.beats_heartbeat:
+                return self.execute.run(self.study.executor, trial, hooks)
             with Heartbeat(trial, interval=heartbeat_interval(self.heartbeat_grace)):
-                return self.execute(self.study.executor, trial, hooks)
+                return self.execute.run(self.study.executor, trial, hooks)
         except Interrupted as exc:
             refresh_connection()  # a signal may have cut a query short; reconnect if so
             return TrialOutcome.failed(
@@ -278,6 +268,5 @@ class StudyRunner:
         self.study.refresh_from_db()
         if self.study.state != StudyState.RUNNING:
             return
-        others_running = Trial.objects.filter(study=self.study, state=TrialState.RUNNING.value).exists()
-        if not others_running:
+        if not selectors.has_running_trials(self.study):
             services.stop_study(self.study)

@@ -4,36 +4,28 @@ page's script then follows the study live over the websocket from ``last_event_i
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 
-from . import dashboard
-from .models import Study, Trial
+from . import selectors
 
 
 @login_required
 def study_list(request):
-    return render(request, "studies/study_list.html", {"data": dashboard.study_list()})
+    return render(request, "studies/study_list.html", {"data": selectors.study_list()})
 
 
 @login_required
 def study_page(request, study_id: int):
-    cursor = dashboard.last_event_id()  # before the study row, so replay covers what follows
-    study = get_object_or_404(Study, pk=study_id)
-    detail = dashboard.study_detail(study, cursor)
-    return render(request, "studies/study.html", {"study": detail, "params": dashboard.study_space(study).names})
+    page = selectors.study_page(study_id)
+    if page is None:
+        raise Http404("no such study")
+    return render(request, "studies/study.html", page)
 
 
 @login_required
 def trial_page(request, study_id: int, number: int):
-    cursor = dashboard.last_event_id()
-    study = get_object_or_404(Study, pk=study_id)
-    trial = get_object_or_404(Trial, study=study, number=number)
-    return render(
-        request,
-        "studies/trial.html",
-        {
-            "study": dashboard.study_summary(study),
-            "trial": dashboard.trial_detail(study, trial),
-            "last_event_id": cursor,
-        },
-    )
+    view = selectors.trial_view(study_id, number)
+    if view is None:
+        raise Http404("no such trial")
+    return render(request, "studies/trial.html", view)

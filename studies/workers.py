@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connections
 
-from . import services
+from . import selectors, services
+from .execution import InProcessExecutor, TrialExecutor
 from .isolation import ChildExecutor
-from .models import Study, StudyState
-from .runner import RunSummary, StudyRunner, execute_in_process, heartbeat_interval, stop_on_signals, sweep_interval
+from .models import Study
+from .runner import RunSummary, StudyRunner, heartbeat_interval, stop_on_signals, sweep_interval
 
 _FORK = multiprocessing.get_context("fork")
 
@@ -41,6 +42,7 @@ class WorkerOptions:
     def make_runner(
         self, study: Study, max_trials: int | None = None, on_trial_finished: Callable | None = None
     ) -> StudyRunner:
+        execute: TrialExecutor
         if self.isolate:
             execute = ChildExecutor(
                 trial_timeout=self.trial_timeout,
@@ -48,7 +50,7 @@ class WorkerOptions:
                 heartbeat_interval=heartbeat_interval(self.heartbeat_grace),
             )
         else:
-            execute = execute_in_process
+            execute = InProcessExecutor()
         return StudyRunner(
             study,
             max_trials=max_trials,
@@ -74,7 +76,9 @@ def _worker_main(study_id: int, options: WorkerOptions, max_trials: int | None, 
     early: list[str] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda s, f: early.append(signal.Signals(s).name))
-    study = Study.objects.get(pk=study_id)
+    study = selectors.study_get(study_id)
+    if study is None:
+        raise SystemExit(f"study {study_id} no longer exists")
     runner = options.make_runner(study, max_trials=max_trials)
     if early:
         runner.request_stop(early[0])
@@ -202,7 +206,7 @@ class QueueWorker:
         Otherwise a study whose last trials belonged to a dead worker would stay
         ``running`` until someone ran it again by hand.
         """
-        for study in Study.objects.filter(state=StudyState.RUNNING):
+        for study in selectors.running_studies():
             services.fail_stale_trials(study, self.options.heartbeat_grace)
             if self.options.retry_failed:
                 services.requeue_failed(study, self.options.retry_failed)

@@ -83,7 +83,7 @@ def test_study_runner_handles_pruned_trials():
 def test_study_progress_tracking():
     study = run(make_study("constant_half", X_ONLY, {"type": "random", "seed": 1}, n_trials=3))
     progress = [
-        (e.data["completed"], e.data["total"])
+        (e.data["n_done"], e.data["n_trials"])
         for e in StudyEvent.objects.filter(study=study, type="study_progress").order_by("id")
     ]
     assert progress == [(1, 3), (2, 3), (3, 3)]
@@ -178,3 +178,26 @@ def test_stale_running_trials_are_failed_and_can_be_retried():
     retried = Trial.objects.get(pk=claim.trial.pk)
     assert (retried.state, retried.params, retried.retries) == ("completed", claim.params, 1)
     assert Study.objects.get(pk=study.pk).state == "completed"
+
+
+def test_the_runner_prepares_its_executor_before_any_claim_and_closes_it_at_the_end():
+    from studies.execution import InProcessExecutor
+
+    class Recording(InProcessExecutor):
+        def __init__(self):
+            self.calls = []
+
+        def prepare(self):
+            self.calls.append(("prepare", Trial.objects.count()))
+
+        def run(self, executor_name, trial, hooks):
+            self.calls.append(("run", trial.number))
+            return super().run(executor_name, trial, hooks)
+
+        def close(self):
+            self.calls.append(("close", Trial.objects.count()))
+
+    study = make_study("constant_half", X_ONLY, {"type": "random", "seed": 1}, n_trials=2)
+    execute = Recording()
+    StudyRunner(study, worker_id="test", execute=execute).run()
+    assert execute.calls == [("prepare", 0), ("run", 0), ("run", 1), ("close", 2)]

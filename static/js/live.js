@@ -11,7 +11,14 @@ function showConnection(state) {
   if (el) { el.dataset.state = state; el.textContent = state; }
 }
 
+// Close codes after which reconnecting cannot help (studies/payloads.py, via the page).
+function finalCloseCodes() {
+  const el = document.getElementById("close-codes");
+  return new Set(el ? Object.values(JSON.parse(el.textContent)) : []);
+}
+
 export function follow(path, cursor, handlers) {
+  const final = finalCloseCodes();
   let last = cursor;
   let delay = 250;
   const open = () => {
@@ -29,7 +36,7 @@ export function follow(path, cursor, handlers) {
     };
     socket.onclose = (event) => {
       showConnection("offline");
-      if (event.code === 4404 || event.code === 4400) return;
+      if (final.has(event.code)) return;
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 5000);
     };

@@ -62,9 +62,9 @@ const trialsChanged = () => { table.refresh(); refreshCounts(); };
 const progress = (message) => {
   const d = message.data;
   if (d.state) { study.state = d.state; setState(document, d.state); }
-  if (d.completed !== undefined) {
-    setProgress(document, d.completed, d.total);
-    showRate(d.completed, d.total, study.state);
+  if (d.n_done !== undefined) {
+    setProgress(document, d.n_done, d.n_trials);
+    showRate(d.n_done, d.n_trials, study.state);
   }
   if (d.best_value !== undefined && d.best_value !== null) showBest(d.best_value, d.best_trial);
 };

@@ -48,7 +48,7 @@ const progress = (message) => {
   if (!row) return;
   const d = message.data;
   if (d.state) setState(row, d.state);
-  if (d.completed !== undefined) setProgress(row, d.completed, d.total);
+  if (d.n_done !== undefined) setProgress(row, d.n_done, d.n_trials);
   if (d.best_value !== undefined) row.querySelector('[data-live="best-value"]').textContent = formatValue(d.best_value);
 };
 

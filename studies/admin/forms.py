@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 
-from studies import services
+from studies import selectors, services
 from studies.core.errors import SpecError
 from studies.core.pruners import PRUNER_TYPES
 from studies.core.samplers import SAMPLERS
@@ -257,7 +257,7 @@ class StudyForm(forms.ModelForm):
         if self.errors:
             return cleaned
         name = cleaned.get("name", "").strip()
-        if name and Study.objects.filter(name=name).exclude(pk=self.instance.pk).exists():
+        if name and selectors.study_name_taken(name, exclude_pk=self.instance.pk):
             self.add_error("name", f"A study named {name!r} already exists; choose another name or clone that study.")
         self.raw_spec = self.build_raw_spec()
         try:

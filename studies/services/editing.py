@@ -11,8 +11,9 @@ from django.utils import timezone
 from .. import events
 from ..core.spec import StudySpec
 from ..models import Study, StudyState, Trial
+from ..payloads import StudyProgress
 from .errors import StudyExists, StudyLocked
-from .studies import create_study, progress_data, validate_spec, with_seed
+from .studies import create_study, validate_spec, with_seed
 
 # Once a study has trials (or a worker may hold its spec), these are all that may change.
 EDITABLE_WHEN_LOCKED = ("description", "n_trials")
@@ -78,7 +79,7 @@ def update_study_spec(study: Study, raw: Any) -> Study:
         )
         current.refresh_from_db()
         if (current.n_trials, current.state) != before:
-            events.append(current.pk, "study_progress", progress_data(current))
+            events.emit(current.pk, [StudyProgress.of(current)])
     study.refresh_from_db()
     return study
 

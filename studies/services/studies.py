@@ -14,6 +14,7 @@ from ..core.spec import StudySpec, parse_spec
 from ..core.trials import TrialState
 from ..executors import registry
 from ..models import Study, StudyState
+from ..payloads import StudyProgress, StudyQueued, StudyStarted, StudyStopped
 from .errors import StudyExists, StudyNotFound
 
 
@@ -62,13 +63,8 @@ def study_spec(study: Study) -> StudySpec:
 
 
 def progress_data(study: Study) -> dict[str, Any]:
-    return {
-        "completed": study.n_done,
-        "total": study.n_trials,
-        "best_value": study.best_value,
-        "best_trial": study.best_trial_number,
-        "state": study.state,
-    }
+    """The ``study_progress`` data of the study as it is now (see ``payloads.StudyProgress``)."""
+    return StudyProgress.of(study).to_data()
 
 
 def start_study(study: Study, from_states: list[str] | None = None) -> bool:
@@ -89,15 +85,8 @@ def start_study(study: Study, from_states: list[str] | None = None) -> bool:
         )
         if moved:
             study.refresh_from_db()
-            events.append(
-                study.pk,
-                "study_started",
-                {
-                    "name": study.name,
-                    "total": study.n_trials,
-                    "resumed": study.n_done > 0 or study.trials.exists(),
-                },
-            )
+            resumed = study.n_done > 0 or study.trials.exists()
+            events.emit(study.pk, [StudyStarted(name=study.name, n_trials=study.n_trials, resumed=resumed)])
     return bool(moved)
 
 
@@ -127,23 +116,23 @@ def joinable_study(exclude: set[int] = frozenset()) -> Study | None:
     )
 
 
-def _transition(study: Study, from_states: list[str], to_state: str, event_type: str) -> bool:
-    """Move the study between states with a conditional UPDATE; emit ``event_type`` if it moved."""
+def _transition(study: Study, from_states: list[str], to_state: str, event: type[StudyProgress]) -> bool:
+    """Move the study between states with a conditional UPDATE; emit ``event`` if it moved."""
     with events.writing():
         moved = Study.objects.filter(pk=study.pk, state__in=from_states).update(
             state=to_state, updated_at=timezone.now()
         )
         if moved:
             study.refresh_from_db()
-            events.append(study.pk, event_type, progress_data(study))
+            events.emit(study.pk, [event.of(study)])
     return bool(moved)
 
 
 def stop_study(study: Study) -> bool:
     """Mark a running study ``stopped`` (resumable). Returns whether it changed."""
-    return _transition(study, [StudyState.RUNNING], StudyState.STOPPED, "study_stopped")
+    return _transition(study, [StudyState.RUNNING], StudyState.STOPPED, StudyStopped)
 
 
 def queue_study(study: Study) -> bool:
     """Queue a study for ``run_worker``; only created or stopped studies can be queued."""
-    return _transition(study, [StudyState.CREATED, StudyState.STOPPED], StudyState.QUEUED, "study_queued")
+    return _transition(study, [StudyState.CREATED, StudyState.STOPPED], StudyState.QUEUED, StudyQueued)

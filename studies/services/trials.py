@@ -1,4 +1,9 @@
-"""Trials: claim, report, finish, and the housekeeping of lost and failed ones."""
+"""Trials: claim, report, finish, and the housekeeping of lost and failed ones.
+
+Public functions own the transaction (``events.writing()``) and append the events;
+the ``_..._without_commit`` steps change rows inside it and return a ``Step`` saying
+what they did and which events they owe, so steps compose without emitting twice.
+"""
 
 from __future__ import annotations
 
@@ -15,32 +20,28 @@ from .. import events
 from ..core.samplers import make_sampler
 from ..core.trials import TrialOutcome, TrialState
 from ..models import Study, StudyState, Trial, TrialValue
-from ..selectors import history_snapshots
-from ..study_rows import StudyRow, count_finished, lock_study_row
-from .studies import progress_data, study_spec
+from ..payloads import (
+    BestUpdated,
+    Payload,
+    StudyCompleted,
+    StudyProgress,
+    TrialCompleted,
+    TrialFailed,
+    TrialFinished,
+    TrialMetric,
+    TrialPruned,
+    TrialRequeued,
+    TrialStarted,
+)
+from ..selectors.snapshots import history_snapshots
+from .step import Step
+from .studies import study_spec
+from .study_row import StudyRow, count_finished, lock_study_row
 
 TERMINAL = [TrialState.COMPLETED.value, TrialState.PRUNED.value, TrialState.FAILED.value]
-
-
-def _completion(study: Study) -> tuple[str, dict[str, Any]] | None:
-    """Inside a finishing transaction: the last terminal trial completes the study.
-
-    ``study`` was read after this trial's counters moved. Returns the
-    ``study_completed`` event to append, or None.
-    """
-    if study.n_done < study.n_trials or study.state == StudyState.COMPLETED:
-        return None
-    if Trial.objects.filter(study_id=study.pk, state__in=TERMINAL).count() < study.n_trials:
-        return None
-    now = timezone.now()
-    Study.objects.filter(pk=study.pk).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
-    study.state = StudyState.COMPLETED.value
-    return "study_completed", {
-        "best_trial": study.best_trial_number,
-        "best_value": study.best_value,
-        "completed": study.n_done,
-        "total": study.n_trials,
-    }
+# A claim loses a race for its number only on a database without row locks; a few
+# retries are plenty there, and a persistent conflict is a bug worth raising.
+CLAIM_ATTEMPTS = 6
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Claim:
     params: dict[str, Any]
 
 
-def claim_trial(study: Study, worker_id: str, sampler=None, _attempt: int = 0) -> Claim | None:
+def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
     """Atomically take the next trial for ``worker_id``, or None when the budget is spent.
 
     A trial re-queued as ``waiting`` is taken first; otherwise the next number is
@@ -58,15 +59,18 @@ def claim_trial(study: Study, worker_id: str, sampler=None, _attempt: int = 0) -
     never exceeded; the unique (study, number) constraint backs that up.
     """
     sampler = sampler or _sampler_of(study)
-    try:
-        with events.writing():
-            return _claim(study, worker_id, sampler)
-    except IntegrityError:
-        # Another writer took this number despite the lock (possible only on a database
-        # without row locks): the unique constraint refused ours, so ask again.
-        if _attempt >= 5:
-            raise
-        return claim_trial(study, worker_id, sampler, _attempt=_attempt + 1)
+    for attempt in range(CLAIM_ATTEMPTS):
+        try:
+            with events.writing():
+                step = _claim_without_commit(study, worker_id, sampler, lock_study_row(study.pk))
+                events.emit(study.pk, step.events)
+                return step.result
+        except IntegrityError:
+            # Another writer took this number despite the lock (possible only on a
+            # database without row locks): the unique constraint refused ours, so ask again.
+            if attempt == CLAIM_ATTEMPTS - 1:
+                raise
+    return None  # not reached: the last attempt returns or raises
 
 
 def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sampler=None) -> Claim | None:
@@ -80,11 +84,11 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
     sampler = sampler or _sampler_of(trial.study)
     try:
         with events.writing():
-            emitted: list[tuple[str, dict[str, Any]]] = []
-            row = _finish(trial, outcome, only_if_running=True, emitted=emitted)
-            claim = _claim(trial.study, worker_id, sampler, locked=row, emitted=emitted)
-            events.append_many(trial.study_id, emitted)
-            return claim
+            finished = _finish_without_commit(trial, outcome, only_if_running=True)
+            locked = finished.result or lock_study_row(trial.study_id)
+            claimed = _claim_without_commit(trial.study, worker_id, sampler, locked)
+            events.emit(trial.study_id, finished.events + claimed.events)
+            return claimed.result
     except IntegrityError:
         finish_trial(trial, outcome)
         return claim_trial(trial.study, worker_id, sampler)
@@ -95,51 +99,52 @@ def _sampler_of(study: Study):
     return make_sampler(spec.sampler, spec.space, spec.direction)
 
 
-def _claim(
-    study: Study, worker_id: str, sampler, locked: StudyRow | None = None, emitted: list | None = None
-) -> Claim | None:
-    locked = locked or lock_study_row(study.pk)
+def _claim_without_commit(study: Study, worker_id: str, sampler, locked: StudyRow) -> Step[Claim | None]:
+    """Hand the next trial to ``worker_id``; ``locked`` is the study row this transaction holds."""
     if locked.state != StudyState.RUNNING:
-        return None
-    now = timezone.now()
-    trial = None
-    if locked.waiting:
-        trial = (
-            Trial.objects.select_for_update()
-            .filter(study_id=locked.pk, state=TrialState.WAITING.value)
-            .order_by("number")
-            .first()
-        )
+        return Step(None)
+    trial = _take_waiting(locked, worker_id) if locked.waiting else None
+    if trial is None:
+        if locked.claimed >= locked.n_trials:
+            return Step(None)
+        trial = _create_next(study, locked, worker_id, sampler)
+    trial.study = study
+    started = TrialStarted(number=trial.number, params=trial.params, worker=worker_id)
+    return Step(Claim(trial=trial, params=trial.params), [started])
+
+
+def _take_waiting(locked: StudyRow, worker_id: str) -> Trial | None:
+    """The lowest-numbered re-queued trial, now running for ``worker_id``; None if none is left."""
+    trial = (
+        Trial.objects.select_for_update()
+        .filter(study_id=locked.pk, state=TrialState.WAITING.value)
+        .order_by("number")
+        .first()
+    )
     if trial is not None:
         trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = (
             TrialState.RUNNING.value,
             worker_id,
-            now,
+            timezone.now(),
             Now(),
         )
         trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
-    else:
-        number = locked.claimed
-        if number >= locked.n_trials:
-            return None
-        history = history_snapshots(study, locked.metric) if sampler.uses_history else []
-        params = sampler.suggest(number, history)
-        trial = Trial.objects.create(
-            study_id=locked.pk,
-            number=number,
-            state=TrialState.RUNNING.value,
-            params=params,
-            worker_id=worker_id,
-            started_at=now,
-            heartbeat_at=Now(),
-        )
-    trial.study = study
-    event = ("trial_started", {"number": trial.number, "params": trial.params, "worker": worker_id})
-    if emitted is None:
-        events.append(locked.pk, *event)
-    else:
-        emitted.append(event)
-    return Claim(trial=trial, params=trial.params)
+    return trial
+
+
+def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler) -> Trial:
+    """A new running trial numbered ``locked.claimed``, with parameters from the sampler."""
+    number = locked.claimed
+    history = history_snapshots(study, locked.metric) if sampler.uses_history else []
+    return Trial.objects.create(
+        study_id=locked.pk,
+        number=number,
+        state=TrialState.RUNNING.value,
+        params=sampler.suggest(number, history),
+        worker_id=worker_id,
+        started_at=timezone.now(),
+        heartbeat_at=Now(),
+    )
 
 
 def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> None:
@@ -155,20 +160,13 @@ def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> N
             update_fields=["value"],
         )
         Trial.objects.filter(pk=trial.pk).update(heartbeat_at=Now())
-        events.append(trial.study_id, "trial_metric", {"number": trial.number, "step": step, "metrics": metrics})
+        events.emit(trial.study_id, [TrialMetric(number=trial.number, step=step, metrics=metrics)])
 
 
 def heartbeat(trial: Trial) -> None:
     """Heartbeats are stamped and judged by the database's clock, never a worker's: a
     machine whose clock runs ahead must not take live trials elsewhere for lost."""
     Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=Now())
-
-
-_EVENT_FOR_STATE = {
-    TrialState.COMPLETED: "trial_completed",
-    TrialState.PRUNED: "trial_pruned",
-    TrialState.FAILED: "trial_failed",
-}
 
 
 def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = True) -> bool:
@@ -178,14 +176,15 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     this trial is the new best, ``study_progress``, and ``study_completed`` last.
     """
     with events.writing():
-        return _finish(trial, outcome, only_if_running) is not None
+        step = _finish_without_commit(trial, outcome, only_if_running)
+        events.emit(trial.study_id, step.events)
+        return step.result is not None
 
 
-def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool, emitted: list | None = None) -> StudyRow | None:
-    """Store the outcome; returns the locked study row, or None if the trial was not running."""
+def _finish_without_commit(trial: Trial, outcome: TrialOutcome, only_if_running: bool) -> Step[StudyRow | None]:
+    """Store the outcome; the result is the locked study row, or None if the trial was not running."""
     now = timezone.now()
-    started = trial.started_at or now
-    duration_ms = max(0, int((now - started).total_seconds() * 1000))
+    duration_ms = max(0, int((now - (trial.started_at or now)).total_seconds() * 1000))
     rows = Trial.objects.filter(pk=trial.pk)
     if only_if_running:
         rows = rows.filter(state=TrialState.RUNNING.value)
@@ -200,10 +199,24 @@ def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool, emitted:
         duration_ms=duration_ms,
     )
     if not changed:
-        return None
+        return Step(None)
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
     study = count_finished(trial, now)
-    data = {
+    emitted: list[Payload] = [_terminal_event(trial, outcome, duration_ms)]
+    if outcome.state is TrialState.COMPLETED and _holds_the_best(study, trial):
+        emitted.append(BestUpdated(number=trial.number, value=trial.value, params=trial.params))
+    emitted.append(StudyProgress.of(study))
+    emitted += _complete_study_without_commit(study).events
+    return Step(study, emitted)
+
+
+def _holds_the_best(study: StudyRow, trial: Trial) -> bool:
+    """``count_finished`` takes the best inside its UPDATE; the row it returned says who holds it."""
+    return study.best_trial_number == trial.number and study.best_value == trial.value
+
+
+def _terminal_event(trial: Trial, outcome: TrialOutcome, duration_ms: int) -> TrialFinished:
+    common = {
         "number": trial.number,
         "state": trial.state,
         "params": trial.params,
@@ -211,27 +224,28 @@ def _finish(trial: Trial, outcome: TrialOutcome, only_if_running: bool, emitted:
         "duration_ms": duration_ms,
     }
     if outcome.state is TrialState.COMPLETED:
-        data["metrics"] = dict(outcome.metrics)
-    elif outcome.state is TrialState.PRUNED:
-        data.update(step=outcome.pruned_step, reason=outcome.error)
-    else:
-        data["error"] = outcome.error
-    items = [(_EVENT_FOR_STATE[outcome.state], data)]
-    if (
-        outcome.state is TrialState.COMPLETED
-        and study.best_trial_number == trial.number
-        and study.best_value == trial.value
-    ):
-        items.append(("best_updated", {"number": trial.number, "value": trial.value, "params": trial.params}))
-    items.append(("study_progress", progress_data(study)))
-    completed = _completion(study)
-    if completed:
-        items.append(completed)
-    if emitted is None:
-        events.append_many(trial.study_id, items)
-    else:
-        emitted.extend(items)
-    return study
+        return TrialCompleted(**common, metrics=dict(outcome.metrics))
+    if outcome.state is TrialState.PRUNED:
+        return TrialPruned(**common, step=outcome.pruned_step, reason=outcome.error)
+    return TrialFailed(**common, error=outcome.error)
+
+
+def _complete_study_without_commit(study: StudyRow) -> Step[bool]:
+    """The last terminal trial completes the study: ``study_completed``, if this is it.
+
+    ``study`` was read after this trial's counters moved.
+    """
+    if study.n_done < study.n_trials or study.state == StudyState.COMPLETED:
+        return Step(False)
+    if Trial.objects.filter(study_id=study.pk, state__in=TERMINAL).count() < study.n_trials:
+        return Step(False)
+    now = timezone.now()
+    Study.objects.filter(pk=study.pk).update(state=StudyState.COMPLETED, finished_at=now, updated_at=now)
+    study.state = StudyState.COMPLETED.value
+    completed = StudyCompleted(
+        best_trial=study.best_trial_number, best_value=study.best_value, n_done=study.n_done, n_trials=study.n_trials
+    )
+    return Step(True, [completed])
 
 
 def fail_stale_trials(study: Study, grace_seconds: float) -> int:
@@ -249,29 +263,30 @@ def fail_stale_trials(study: Study, grace_seconds: float) -> int:
 
 def requeue_failed(study: Study, max_retries: int) -> int:
     """Put failed trials back as ``waiting`` with their parameters, up to ``max_retries`` each."""
-    requeued = 0
     with events.writing():
-        for trial in Trial.objects.select_for_update().filter(
-            study=study, state=TrialState.FAILED.value, retries__lt=max_retries
-        ):
-            Trial.objects.filter(pk=trial.pk).update(
-                state=TrialState.WAITING.value,
-                retries=F("retries") + 1,
-                error="",
-                traceback="",
-                finished_at=None,
-                duration_ms=None,
-                worker_id="",
-                heartbeat_at=None,
-                started_at=None,
-            )
-            TrialValue.objects.filter(trial=trial).delete()
-            requeued += 1
-            events.append(
-                study.pk,
-                "trial_requeued",
-                {"number": trial.number, "params": trial.params, "previous_error": trial.error},
-            )
-        if requeued:
-            Study.objects.filter(pk=study.pk).update(n_done=F("n_done") - requeued, updated_at=timezone.now())
-    return requeued
+        step = _requeue_failed_without_commit(study, max_retries)
+        events.emit(study.pk, step.events)
+        return step.result
+
+
+def _requeue_failed_without_commit(study: Study, max_retries: int) -> Step[int]:
+    requeued: list[TrialRequeued] = []
+    for trial in Trial.objects.select_for_update().filter(
+        study=study, state=TrialState.FAILED.value, retries__lt=max_retries
+    ):
+        Trial.objects.filter(pk=trial.pk).update(
+            state=TrialState.WAITING.value,
+            retries=F("retries") + 1,
+            error="",
+            traceback="",
+            finished_at=None,
+            duration_ms=None,
+            worker_id="",
+            heartbeat_at=None,
+            started_at=None,
+        )
+        TrialValue.objects.filter(trial=trial).delete()
+        requeued.append(TrialRequeued(number=trial.number, params=trial.params, previous_error=trial.error))
+    if requeued:
+        Study.objects.filter(pk=study.pk).update(n_done=F("n_done") - len(requeued), updated_at=timezone.now())
+    return Step(len(requeued), list(requeued))

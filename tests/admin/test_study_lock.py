@@ -95,7 +95,7 @@ def test_raising_the_budget_of_a_completed_study_makes_it_resumable(staff_client
     )
     assert study_with_trials.spec["n_trials"] == 5
     last = StudyEvent.objects.filter(study=study_with_trials).last()
-    assert (last.type, last.data["total"], last.data["state"]) == ("study_progress", 5, "stopped")
+    assert (last.type, last.data["n_trials"], last.data["state"]) == ("study_progress", 5, "stopped")
 
 
 def test_lowering_the_budget_of_a_study_with_trials_is_refused(staff_client, study_with_trials):

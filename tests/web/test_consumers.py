@@ -135,7 +135,7 @@ async def test_the_list_socket_receives_the_progress_of_every_study():
     expected = await stored(after=snapshot["id"], types=list_types)
     received = await receive(communicator, len(expected))
     assert [(m["id"], m["type"]) for m in received] == expected
-    progress = [(m["study"], m["data"]["completed"]) for m in received if m["type"] == "study_progress"]
+    progress = [(m["study"], m["data"]["n_done"]) for m in received if m["type"] == "study_progress"]
     assert progress == [(first.pk, 1), (first.pk, 2), (second.pk, 1), (second.pk, 2), (second.pk, 3)]
     assert not any(m["type"].startswith("trial_") for m in received)
     await communicator.disconnect()
@@ -169,7 +169,7 @@ async def test_events_published_through_redis_reach_the_socket(redis_url, settin
 @database_sync_to_async
 def bulk_events(study, n: int):
     StudyEvent.objects.bulk_create(
-        [StudyEvent(study=study, type="study_progress", data={"completed": i}) for i in range(n)]
+        [StudyEvent(study=study, type="study_progress", data={"n_done": i}) for i in range(n)]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -245,3 +246,22 @@ def test_a_trial_page_lists_its_intermediate_values(client_logged_in):
     plots = client_logged_in.get(f"/api/studies/{curve.pk}/plots/").json()
     assert [c["number"] for c in plots["intermediate"]] == [0, 1]
     assert plots["history"]["x"] == [0.0, 1.0]
+
+
+def test_pages_hand_the_websocket_close_codes_to_their_scripts_as_data(client_logged_in, study):
+    from studies.payloads import CLOSE_CODES
+
+    for url in ["/", f"/studies/{study.pk}/"]:
+        html = client_logged_in.get(url).content.decode()
+        assert f'<script id="close-codes" type="application/json">{json.dumps(CLOSE_CODES)}</script>' in html
+
+
+def test_progress_events_use_the_summary_names_for_progress(client_logged_in, study):
+    services.start_study(study)
+    services.stop_study(study)
+    stopped = client_logged_in.get(f"/api/studies/{study.pk}/events/").json()["events"][-1]
+    summary = client_logged_in.get(f"/api/studies/{study.pk}/").json()
+    assert stopped["type"] == "study_stopped"
+    assert {k: stopped["data"][k] for k in ("n_done", "n_trials", "best_value", "best_trial", "state")} == {
+        k: summary[k] for k in ("n_done", "n_trials", "best_value", "best_trial", "state")
+    }

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from studies.models import Study
+from studies import selectors
 
 
 class Command(BaseCommand):
@@ -8,7 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = [("NAME", "STATE", "DONE", "BEST", "EXECUTOR")]
-        for s in Study.objects.order_by("name"):
+        for s in selectors.studies_by_name():
             best = "-" if s.best_value is None else f"{s.best_value:.6g}"
             rows.append((s.name, s.state, f"{s.n_done}/{s.n_trials}", best, s.executor))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

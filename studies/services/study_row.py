@@ -1,7 +1,9 @@
 """The study row as the claim/finish path locks, counts and reads it.
 
-Kept apart from ``services`` (their only caller) because the hot path spends its
-statements carefully: each one here replaces several ORM round trips.
+Kept apart from the trial services (their only caller) because the hot path spends
+its statements carefully: each one here replaces several ORM round trips. Both
+functions write or lock, so they live on the write side and run inside the caller's
+transaction.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from .core.trials import TrialState
-from .models import Study, Trial
+from ..core.trials import TrialState
+from ..models import Study, Trial
 
 
 @dataclass

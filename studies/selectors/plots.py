@@ -12,12 +12,13 @@ from __future__ import annotations
 from django.db.models import Count, F, Max, Min
 from django.db.models.functions import Mod
 
-from .core.importance import param_importance
-from .core.series import HISTORY_POINTS, SAMPLE_POINTS, Bucket, best_so_far, bucket_best, bucket_width, history_points
-from .core.trials import Direction, TrialState
-from .dashboard import last_event_id, study_space
-from .models import Study, Trial, TrialValue
-from .shapes import CurveSeries, HistorySeries, PlotData, SampleSeries
+from ..core.importance import param_importance
+from ..core.series import HISTORY_POINTS, SAMPLE_POINTS, Bucket, best_so_far, bucket_best, bucket_width, history_points
+from ..core.trials import Direction, TrialState
+from ..models import Study, Trial, TrialValue
+from ..shapes import CurveSeries, HistorySeries, PlotData, SampleSeries
+from .cursor import read_at_cursor
+from .studies import study_space
 
 CURVE_TRIALS = 60  # most recent trials drawn in the intermediate-values plot
 CURVE_POINTS = 20_000  # at most this many intermediate values read
@@ -92,7 +93,10 @@ def intermediate_series(study: Study) -> list[CurveSeries]:
 
 
 def plot_data(study: Study) -> PlotData:
-    cursor = last_event_id()
+    return read_at_cursor(lambda cursor: _plot_data_at(study, cursor))[1]
+
+
+def _plot_data_at(study: Study, cursor: int) -> PlotData:
     space = study_space(study)
     stats = _completed(study).aggregate(n=Count("id"), last=Max("number"))
     n_completed, last_number = stats["n"], stats["last"] or 0

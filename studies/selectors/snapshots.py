@@ -1,13 +1,11 @@
-"""Read-side queries: snapshots for samplers and pruners, rows for exports and pages."""
+"""Frozen trial snapshots for samplers and pruners: they never see a queryset."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import Any
 
-from .core.trials import FrozenTrial, TrialState
-from .models import Study, Trial, TrialValue
+from ..core.trials import FrozenTrial, TrialState
+from ..models import Study, Trial, TrialValue
 
 
 def history_snapshots(study: Study, metric: str) -> list[FrozenTrial]:
@@ -40,17 +38,3 @@ def peers_at_step(study_id: int, metric: str, step: int) -> list[FrozenTrial]:
         study_id=study_id, metric=metric, step=step, trial__state=TrialState.COMPLETED.value
     ).values_list("trial__number", "value")
     return [FrozenTrial(number=n, state=TrialState.COMPLETED, params={}, intermediate={step: v}) for n, v in rows]
-
-
-def intermediate_by_trial(study: Study) -> dict[int, list[list[Any]]]:
-    """trial id -> ``[[step, {metric: value}], ...]`` in step order."""
-    by_trial: dict[int, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    for trial_id, step, metric, value in (
-        TrialValue.objects.filter(study=study).order_by("step").values_list("trial_id", "step", "metric", "value")
-    ):
-        by_trial[trial_id][step][metric] = value
-    return {tid: [[step, metrics] for step, metrics in sorted(steps.items())] for tid, steps in by_trial.items()}
-
-
-def trial_rows(study: Study) -> Iterator[Trial]:
-    return Trial.objects.filter(study=study).order_by("number").iterator(chunk_size=2000)
