@@ -105,15 +105,11 @@ class BayesianSampler(Sampler):
         x, y = subsample(x, values if self.direction is Direction.MINIMIZE else -values, MAX_POINTS, rng)
         y = standardise(y)
         gp = fit(x, y, self.encoding.is_categorical)
-        gp.condition(y)
         incumbents = x[np.argsort(y, kind="stable")[:5]]
         best = float(y.min())
         if running:
             # Kriging believer: each running trial is observed at its predicted mean.
-            xr = np.array([self.encoding.encode(p) for p in running])
-            believed = gp.predict(xr)[0]
-            gp.x = np.vstack([x, xr])
-            gp.condition(np.concatenate([y, believed]))
+            gp.append_running(np.array([self.encoding.encode(p) for p in running]))
         rows, _ = maximise(gp, self.encoding, incumbents, best, rng)
         for row in rows:
             params = self.encoding.decode(row)
