@@ -126,6 +126,9 @@ def startup_point(space: SearchSpace, seed: int, number: int) -> dict[str, Any]:
     return Encoding(space).from_uniform(sobol.random(1)[0])
 
 
-def params_key(params: Mapping[str, Any]) -> tuple[tuple[str, str, Any], ...]:
+ParamsKey = tuple[tuple[str, str, Any], ...]
+
+
+def params_key(params: Mapping[str, Any]) -> ParamsKey:
     """A hashable identity of a configuration (type-aware, so True is not 1)."""
     return tuple(sorted((k, type(v).__name__ if isinstance(v, bool) else "", v) for k, v in params.items()))
