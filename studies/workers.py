@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db import close_old_connections, connections
 
 from . import services
+from .core.trials import TrialOutcome
 from .isolation import ChildExecutor
 from .models import Study, StudyState
 from .runner import RunSummary, StudyRunner, execute_in_process, heartbeat_interval, stop_on_signals, sweep_interval
@@ -42,7 +43,7 @@ class WorkerOptions:
         self, study: Study, max_trials: int | None = None, on_trial_finished: Callable | None = None
     ) -> StudyRunner:
         if self.isolate:
-            execute = ChildExecutor(
+            execute: Callable[..., TrialOutcome] = ChildExecutor(
                 trial_timeout=self.trial_timeout,
                 memory_mb=self.trial_memory_mb,
                 heartbeat_interval=heartbeat_interval(self.heartbeat_grace),
@@ -126,7 +127,7 @@ def run_study_workers(
     """
     results = _FORK.SimpleQueue()
     processes = [_fork(_worker_main, study.pk, options, share, results) for share in split_budget(max_trials, workers)]
-    interrupted = []
+    interrupted: list[str] = []
     with forwarding_signals(lambda: processes, interrupted.append):
         for process in processes:
             process.join()
