@@ -114,3 +114,30 @@ def test_a_pruner_built_from_its_config_uses_its_options():
     assert not too_few.should_prune(1, {1: 0.35}, peers, Direction.MINIMIZE)
     warming = make_pruner(parse_pruner({"type": "percentile", "percentile": 25, "n_warmup_steps": 2}))
     assert not warming.should_prune(1, {1: 0.35}, peers, Direction.MINIMIZE)
+
+
+# The contract every registered pruner keeps, so one added later is held to it too.
+REQUIRED_OPTIONS = {"percentile": {"percentile": 40.0}}
+REGISTERED = sorted(PRUNERS)
+
+
+@pytest.mark.parametrize("kind", REGISTERED)
+def test_every_pruner_normalises_its_config_to_a_fixed_point(kind):
+    config = parse_pruner({"type": kind, **REQUIRED_OPTIONS.get(kind, {})})
+    assert parse_pruner(config) == config
+    assert set(config) == {"type", *PRUNERS[kind].options}
+
+
+@pytest.mark.parametrize("kind", REGISTERED)
+def test_every_pruner_refuses_an_unknown_option_by_name(kind):
+    with pytest.raises(SpecError) as info:
+        parse_pruner({"type": kind, **REQUIRED_OPTIONS.get(kind, {}), "bogus": 1})
+    assert [path for path, _ in info.value.errors] == ["bogus"]
+
+
+@pytest.mark.parametrize("kind", REGISTERED)
+def test_no_pruner_stops_a_trial_that_has_reported_nothing(kind):
+    pruner = make_pruner(parse_pruner({"type": kind, **REQUIRED_OPTIONS.get(kind, {})}))
+    peers = [FrozenTrial(i, TrialState.COMPLETED, {}, value=1.0, intermediate={0: 1.0}) for i in range(10)]
+    for direction in Direction:
+        assert not pruner.should_prune(0, {}, peers, direction)
