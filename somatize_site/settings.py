@@ -126,6 +126,9 @@ WHITENOISE_USE_FINDERS = True
 SOMATIZE_EXECUTOR_MODULES = env_list("SOMATIZE_EXECUTOR_MODULES", [])
 # A running trial whose heartbeat is older than this is taken as lost.
 SOMATIZE_HEARTBEAT_GRACE = env_float("SOMATIZE_HEARTBEAT_GRACE", 60.0, minimum=1.0)
+# Without Redis, how often the web process reads the event log when no commit rang its
+# doorbell (studies.wakeup): a fallback, since commits wake it at once.
+SOMATIZE_RELAY_POLL_SECONDS = env_float("SOMATIZE_RELAY_POLL_SECONDS", 0.5, minimum=0.01)
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from . import wakeup
 from .models import StudyEvent
 
 logger = logging.getLogger(__name__)
@@ -60,10 +61,15 @@ def study_group(study_id: int) -> str:
 
 
 def lock_log() -> None:
-    """Serialise event-appending transactions (SQLite already serialises writers)."""
+    """Serialise event-appending transactions (SQLite already serialises writers).
+
+    Without Redis the same statement queues the relay's doorbell, which PostgreSQL
+    delivers when this transaction commits (``studies.wakeup``).
+    """
     if connection.vendor == "postgresql":
+        doorbell = "" if publishes_across_processes() else f", {wakeup.notify_statement()}"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOG_LOCK])
+            cursor.execute(f"SELECT pg_advisory_xact_lock(%s){doorbell}", [EVENT_LOG_LOCK])
 
 
 @contextmanager
@@ -158,9 +164,10 @@ def publish(event: StudyEvent) -> None:
     """Push a committed event to the channel layer when it reaches other processes.
 
     With the in-process layer a worker process has no listeners: the web process's
-    relay reads new rows instead, so nothing is sent from here.
+    relay reads new rows instead, so only its doorbell is rung from here.
     """
     if not publishes_across_processes():
+        wakeup.ring_sqlite()
         return
     from channels.layers import get_channel_layer
 

@@ -1,9 +1,10 @@
 """The embedded deployment's event relay: new event rows -> the in-process channel layer.
 
 Without Redis, a ``run_study`` process cannot reach the web process's channel layer,
-so the web process reads the event log instead: one task polls ``StudyEvent.id > last``
-every POLL_SECONDS while any websocket is connected, and rings each affected study's
-group (and the list group) once per batch. ``events.lock_log()`` makes ids visible in
+so the web process reads the event log instead: one task reads ``StudyEvent.id > last``
+whenever a committing writer rings its doorbell (``studies.wakeup``), and at least every
+``SOMATIZE_RELAY_POLL_SECONDS`` while any websocket is connected, and rings each affected study's group
+(and the list group) once per batch. ``events.lock_log()`` makes ids visible in
 id order, so polling by id never skips a late commit. The consumers read the events
 themselves from their own cursor, so a doorbell that arrives late or twice is harmless.
 """
@@ -14,14 +15,15 @@ import asyncio
 import logging
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from . import events
 from .dashboard import events_after, last_event_id
 from .live_db import live_db
+from .wakeup import Doorbell
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.1
 BATCH = 1000
 
 
@@ -71,16 +73,29 @@ class EventRelay:
             self.task = None
 
     async def _run(self, ready: asyncio.Event) -> None:
-        layer = get_channel_layer()
+        doorbell = Doorbell()
+        # Listening starts before the first cursor is read: a commit after that read rings.
+        await doorbell.start()
+        try:
+            cursor = await self._first_cursor()
+            ready.set()
+            await self._relay_from(cursor, doorbell)
+        finally:
+            doorbell.close()
+
+    @staticmethod
+    async def _first_cursor() -> int:
         while True:
             try:
-                cursor = await _latest()
-                break
+                return await _latest()
             except Exception:  # the database is not reachable yet: connects wait for it
                 logger.exception("event relay could not read the latest event id")
                 await asyncio.sleep(1.0)
-        ready.set()
+
+    async def _relay_from(self, cursor: int, doorbell: Doorbell) -> None:
+        layer = get_channel_layer()
         while True:
+            doorbell.clear()  # before the read: a ring during it makes the next wait return at once
             try:
                 batch = await _after(cursor)
             except Exception:  # the database was busy or restarting: try again shortly
@@ -88,7 +103,7 @@ class EventRelay:
                 await asyncio.sleep(1.0)
                 continue
             if not batch:
-                await asyncio.sleep(POLL_SECONDS)
+                await doorbell.wait(settings.SOMATIZE_RELAY_POLL_SECONDS)
                 continue
             cursor = batch[-1]["id"]
             await self._ring(layer, batch)
