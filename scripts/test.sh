@@ -7,4 +7,7 @@ scripts/ensure-services.sh
 # Lint and format are part of the suite: a change that fails them does not land.
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
+# Types too (pyproject.toml [tool.mypy]: strict on studies/core); the cache in
+# .mypy_cache keeps a re-run to a few seconds.
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

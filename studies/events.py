@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import logging
 import os
 import threading
@@ -147,7 +148,7 @@ def append_many(study_id: int, items: list[tuple[str, dict[str, Any]]]) -> list[
     if any(row.id is None for row in rows):  # a database that cannot return ids: reload them
         rows = list(StudyEvent.objects.filter(study_id=study_id).order_by("-id")[: len(rows)])[::-1]
     for row in rows:
-        transaction.on_commit(lambda row=row: publish(row))
+        transaction.on_commit(functools.partial(publish, row))
     return rows
 
 

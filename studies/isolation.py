@@ -125,8 +125,9 @@ class ChildExecutor(TrialExecutor):
         self.trial_timeout = trial_timeout
         self.memory_mb = memory_mb
         self.heartbeat_interval = heartbeat_interval
-        self._process = None
-        self._conn = None
+        # The child and our end of its pipe: set together, cleared together.
+        self._process: Any = None
+        self._conn: Any = None
         self.started = 0  # how many child processes were forked (1 unless some died)
 
     # --- the child's life --------------------------------------------------------

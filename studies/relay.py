@@ -53,7 +53,7 @@ class EventRelay:
             return
         self.subscribers += 1
         running = self.task is not None and not self.task.done()
-        if running and self.task.get_loop() is not asyncio.get_running_loop():
+        if running and self.task is not None and self.task.get_loop() is not asyncio.get_running_loop():
             running = False  # a new event loop (tests): the old task cannot run here
             self.subscribers = 1
         if not running:  # created before any await, so concurrent connects start one task
@@ -61,6 +61,7 @@ class EventRelay:
             self.task = asyncio.create_task(self._run(self.ready), name="somatize-event-relay")
         # The relay's starting cursor must precede the caller's own read of the log, or
         # an event committed in between would be neither replayed nor rung.
+        assert self.ready is not None  # set above whenever the task was started
         await self.ready.wait()
 
     def unsubscribe(self) -> None:

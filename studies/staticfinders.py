@@ -23,7 +23,7 @@ def _plotly_dir() -> Path:
 class PlotlyFinder(BaseFinder):
     def __init__(self, *args, **kwargs):
         self.storage = FileSystemStorage(location=str(_plotly_dir()))
-        self.storage.prefix = "vendor"
+        self.storage.prefix = "vendor"  # type: ignore[attr-defined]  # read by collectstatic
 
     def check(self, **kwargs):
         return []

@@ -130,7 +130,7 @@ def run_study_workers(
     """
     results = _FORK.SimpleQueue()
     processes = [_fork(_worker_main, study.pk, options, share, results) for share in split_budget(max_trials, workers)]
-    interrupted = []
+    interrupted: list[str] = []
     with forwarding_signals(lambda: processes, interrupted.append):
         for process in processes:
             process.join()

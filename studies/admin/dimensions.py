@@ -22,8 +22,15 @@ class ValueSyntaxError(ValueError):
     pass
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> None:
     raise ValueError(name)  # NaN / Infinity stay strings: they are never useful values
+
+
+def _json_problem(exc: ValueError) -> str:
+    """What is wrong with JSON text: the parser's message, or the constant refused above."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    return f"{exc} is not a usable value"
 
 
 def parse_scalar(token: str) -> Any:
@@ -49,7 +56,9 @@ def parse_values(text: str) -> list:
         try:
             values = json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
-            raise ValueSyntaxError(f"this looks like a JSON list but is not valid JSON ({exc.msg})") from None
+            raise ValueSyntaxError(
+                f"this looks like a JSON list but is not valid JSON ({_json_problem(exc)})"
+            ) from None
         return values
     tokens = text.split(",")
     if any(not token.strip() for token in tokens):
@@ -66,7 +75,7 @@ def parse_condition(text: str) -> dict | None:
         try:
             return json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
-            raise ValueSyntaxError(f"this looks like JSON but is not valid ({exc.msg})") from None
+            raise ValueSyntaxError(f"this looks like JSON but is not valid ({_json_problem(exc)})") from None
     when: dict[str, list] = {}
     for clause in text.split(";"):
         if not clause.strip():
@@ -111,8 +120,8 @@ def format_number(value: Any) -> str:
 class NumberField(forms.CharField):
     """Text that must be a number: an int when written as one, else a float."""
 
-    def to_python(self, value):
-        text = super().to_python(value).strip()
+    def to_python(self, value: Any) -> Any:
+        text = (super().to_python(value) or "").strip()
         if not text:
             return None
         try:

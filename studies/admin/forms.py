@@ -97,7 +97,7 @@ class StudyForm(forms.ModelForm):
     # server, through the same check create_study uses; nothing here imports code.
     executor = forms.CharField(
         required=False,
-        widget=forms.Select(choices=executor_choices),
+        widget=forms.Select(choices=executor_choices),  # type: ignore[arg-type]  # Django 5 takes a callable
         help_text="A registered executor (see list_executors); code cannot be named here.",
     )
     metric = forms.CharField(
@@ -109,7 +109,11 @@ class StudyForm(forms.ModelForm):
         required=False,
         widget=forms.Select(choices=[("", "---------"), ("minimize", "minimize"), ("maximize", "maximize")]),
     )
-    sampler_type = forms.CharField(label="Sampler", widget=forms.Select(choices=sampler_choices), required=False)
+    sampler_type = forms.CharField(
+        label="Sampler",
+        widget=forms.Select(choices=sampler_choices),  # type: ignore[arg-type]  # Django 5 takes a callable
+        required=False,
+    )
     sampler_seed = forms.IntegerField(
         label="Seed", required=False, help_text="random and bayesian; blank picks one and stores it."
     )
@@ -153,7 +157,9 @@ class StudyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         study = self.instance if self.instance.pk else None
         self.locked_reason = services.spec_locked_reason(study) if study else None
-        spec = study.spec if study else {"sampler": {"type": "random"}, "pruner": {"type": "none"}, "search_space": []}
+        spec: dict[str, Any] = (
+            study.spec if study else {"sampler": {"type": "random"}, "pruner": {"type": "none"}, "search_space": []}
+        )
         for key, value in self._initial_from_spec(spec).items():
             self.fields[key].initial = value
         self.fields["rendered_locked"].initial = "1" if self.locked_reason else ""
@@ -244,6 +250,7 @@ class StudyForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
         if self.locked_reason and not self.data.get(self.add_prefix("rendered_locked")):
             raise forms.ValidationError(
                 f"This study can no longer change its search space or objective: {self.locked_reason}. "

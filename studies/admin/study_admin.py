@@ -127,7 +127,8 @@ class StudyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Queue selected studies for run_worker", permissions=["change"])
     def queue_selected(self, request, queryset):
-        queued, refused = [], []
+        queued: list[Study] = []
+        refused: list[Study] = []
         for study in queryset:
             (queued if services.queue_study(study) else refused).append(study)
         if queued:

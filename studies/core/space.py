@@ -10,7 +10,7 @@ order where parents come before their children.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ def json_equal(a: Any, b: Any) -> bool:
     """Equality as JSON sees it: ``True`` is not ``1``, but ``1`` is ``1.0``."""
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
-    return a == b
+    return bool(a == b)
 
 
 def is_number(value: Any) -> bool:
@@ -34,17 +34,17 @@ def is_number(value: Any) -> bool:
 class Dimension:
     name: str
     # ((parent name, (allowed values...)), ...); empty when unconditional.
-    when: tuple[tuple[str, tuple], ...] = field(default=(), kw_only=True)
+    when: tuple[tuple[str, tuple[Any, ...]], ...] = field(default=(), kw_only=True)
 
     type = "abstract"
 
     def contains(self, value: Any) -> bool:
         raise NotImplementedError
 
-    def spec_fields(self) -> dict:
+    def spec_fields(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def to_spec(self) -> dict:
+    def to_spec(self) -> dict[str, Any]:
         spec = {"name": self.name, "type": self.type, **self.spec_fields()}
         if self.when:
             spec["when"] = {parent: list(values) for parent, values in self.when}
@@ -66,12 +66,15 @@ class NumericDimension(Dimension):
         x = lo + u * (hi - lo)
         return math.exp(x) if self.log else x
 
+    def from_unit(self, u: float) -> float:
+        raise NotImplementedError
+
     def to_unit(self, value: float) -> float:
         lo, hi = self._axis()
         x = math.log(value) if self.log else value
         return (x - lo) / (hi - lo)
 
-    def spec_fields(self) -> dict:
+    def spec_fields(self) -> dict[str, Any]:
         return {"low": self.low, "high": self.high, "scale": "log" if self.log else "linear"}
 
 
@@ -118,7 +121,7 @@ class IntDimension(NumericDimension):
 
 @dataclass(frozen=True)
 class CategoricalDimension(Dimension):
-    choices: tuple
+    choices: tuple[Any, ...]
 
     type = "categorical"
 
@@ -131,24 +134,28 @@ class CategoricalDimension(Dimension):
     def contains(self, value: Any) -> bool:
         return any(json_equal(choice, value) for choice in self.choices)
 
-    def spec_fields(self) -> dict:
+    def spec_fields(self) -> dict[str, Any]:
         return {"choices": list(self.choices)}
+
+
+# Every concrete dimension: code that handles each kind is checked for all of them.
+AnyDimension = FloatDimension | IntDimension | CategoricalDimension
 
 
 class SearchSpace:
     """An ordered, validated set of dimensions (parents before children)."""
 
-    def __init__(self, dimensions: Iterable[Dimension]):
-        self.dimensions: tuple[Dimension, ...] = tuple(dimensions)
+    def __init__(self, dimensions: Iterable[AnyDimension]):
+        self.dimensions: tuple[AnyDimension, ...] = tuple(dimensions)
         self._by_name = {d.name: d for d in self.dimensions}
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[AnyDimension]:
         return iter(self.dimensions)
 
     def __len__(self) -> int:
         return len(self.dimensions)
 
-    def __getitem__(self, name: str) -> Dimension:
+    def __getitem__(self, name: str) -> AnyDimension:
         return self._by_name[name]
 
     @property
@@ -188,7 +195,7 @@ class SearchSpace:
                 found.append(f"{name} is not a dimension of the space")
         return found
 
-    def to_spec(self) -> list[dict]:
+    def to_spec(self) -> list[dict[str, Any]]:
         return [d.to_spec() for d in self.dimensions]
 
 
@@ -210,7 +217,7 @@ def parse_space(raw: Any) -> SearchSpace:
     if not isinstance(raw, list) or not raw:
         raise SpecError([("", "must be a non-empty list of dimensions")])
     errors: list[tuple[str, str]] = []
-    dims: list[Dimension] = []
+    dims: list[AnyDimension] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(raw):
         dim = _parse_dimension(item, f"[{i}]", errors)
@@ -230,12 +237,12 @@ def parse_space(raw: Any) -> SearchSpace:
     return SearchSpace(_parents_first(dims, seen))
 
 
-def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
+def _parse_dimension(item: Any, path: str, errors: list[tuple[str, str]]) -> AnyDimension | None:
     if not isinstance(item, dict):
         errors.append((path, "must be an object with name and type"))
         return None
     before = len(errors)
-    name = item.get("name")
+    name: Any = item.get("name")
     if not isinstance(name, str) or not name.strip():
         errors.append((f"{path}.name", "must be a non-empty string"))
     kind = item.get("type")
@@ -248,7 +255,7 @@ def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
         )
     when = _parse_when(item.get("when"), f"{path}.when", errors)
     if kind == "categorical":
-        choices = item.get("choices")
+        choices: Any = item.get("choices")
         if not isinstance(choices, list) or not choices:
             errors.append((f"{path}.choices", "must be a non-empty list of values"))
         else:
@@ -263,8 +270,17 @@ def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
     return _parse_numeric(item, kind, name, when, path, errors, before)
 
 
-def _parse_numeric(item, kind, name, when, path, errors, before) -> Dimension | None:
-    low, high = item.get("low"), item.get("high")
+def _parse_numeric(
+    item: dict[str, Any],
+    kind: str,
+    name: str,
+    when: tuple[tuple[str, tuple[Any, ...]], ...],
+    path: str,
+    errors: list[tuple[str, str]],
+    before: int,
+) -> AnyDimension | None:
+    low: Any = item.get("low")
+    high: Any = item.get("high")
     for key, value in (("low", low), ("high", high)):
         if value is None:
             errors.append((f"{path}.{key}", f"is required for a {kind} dimension"))
@@ -290,7 +306,7 @@ def _parse_numeric(item, kind, name, when, path, errors, before) -> Dimension | 
     return FloatDimension(name, float(low), float(high), log=scale == "log", when=when)
 
 
-def _parse_when(raw: Any, path: str, errors: list) -> tuple:
+def _parse_when(raw: Any, path: str, errors: list[tuple[str, str]]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict) or not raw:
@@ -307,7 +323,7 @@ def _parse_when(raw: Any, path: str, errors: list) -> tuple:
     return tuple(when)
 
 
-def _check_conditions(dims: list[Dimension], index: dict[str, int], errors: list) -> None:
+def _check_conditions(dims: list[AnyDimension], index: dict[str, int], errors: list[tuple[str, str]]) -> None:
     by_name = {d.name: d for d in dims}
     for dim in dims:
         path = f"[{index[dim.name]}].when"
@@ -329,7 +345,7 @@ def _check_conditions(dims: list[Dimension], index: dict[str, int], errors: list
         errors.append(("", "conditions form a cycle; a dimension's parents must not depend on it"))
 
 
-def _has_cycle(dims: list[Dimension]) -> bool:
+def _has_cycle(dims: list[AnyDimension]) -> bool:
     parents = {d.name: [p for p, _ in d.when] for d in dims}
     state: dict[str, int] = {}
 
@@ -347,10 +363,10 @@ def _has_cycle(dims: list[Dimension]) -> bool:
     return any(visit(d.name) for d in dims)
 
 
-def _parents_first(dims: list[Dimension], index: dict[str, int]) -> list[Dimension]:
+def _parents_first(dims: list[AnyDimension], index: dict[str, int]) -> list[AnyDimension]:
     """Stable topological order: declared order, except a child waits for its parents."""
     placed: set[str] = set()
-    ordered: list[Dimension] = []
+    ordered: list[AnyDimension] = []
     pending = list(dims)
     while pending:
         for dim in pending:

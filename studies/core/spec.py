@@ -7,9 +7,9 @@ the next, and a caller can show each message beside the field it concerns.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import SpecError
 from .pruners import parse_pruner
@@ -19,6 +19,7 @@ from .trials import Direction
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_TRIALS = 10_000_000
+T = TypeVar("T")
 TOP_LEVEL_FIELDS = {"name", "description", "executor", "objective", "sampler", "n_trials", "pruner", "search_space"}
 
 
@@ -28,13 +29,13 @@ class StudySpec:
     executor: str
     metric: str
     direction: Direction
-    sampler: dict
-    pruner: dict
+    sampler: dict[str, Any]
+    pruner: dict[str, Any]
     n_trials: int
     space: SearchSpace
     description: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The normalised JSON form: defaults filled in, round-trips through parse_spec."""
         return {
             "name": self.name,
@@ -48,7 +49,7 @@ class StudySpec:
         }
 
 
-def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
+def parse_spec(raw: Any, executors: Collection[str] | None = None) -> StudySpec:
     """Validate a whole spec. ``executors``: the registered names, when known."""
     if not isinstance(raw, dict):
         raise SpecError([("", "the spec must be a JSON object")])
@@ -56,7 +57,7 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
     for key in sorted(set(raw) - TOP_LEVEL_FIELDS):
         errors.append((key, f"is not a spec field; allowed: {', '.join(sorted(TOP_LEVEL_FIELDS))}"))
 
-    name = raw.get("name")
+    name: Any = raw.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         errors.append(
             ("name", f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {name!r})")
@@ -65,7 +66,7 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
     if not isinstance(description, str):
         errors.append(("description", "must be a string"))
 
-    executor = raw.get("executor")
+    executor: Any = raw.get("executor")
     if not isinstance(executor, str) or not executor:
         errors.append(("executor", "must name a registered executor (see list_executors)"))
     elif executors is not None and executor not in executors:
@@ -79,6 +80,9 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
     if errors:
         raise SpecError(errors)
+    # Reached only without errors, so every part parsed; this tells the type checker so.
+    assert metric is not None and direction is not None and n_trials is not None and space is not None
+    assert sampler is not None and pruner is not None
     return StudySpec(
         name=name,
         executor=executor,
@@ -92,7 +96,7 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
     )
 
 
-def _section(errors: list, prefix: str, parse, *args):
+def _section(errors: list[tuple[str, str]], prefix: str, parse: Callable[..., T], *args: Any) -> T | None:
     try:
         return parse(*args)
     except SpecError as exc:
@@ -100,7 +104,7 @@ def _section(errors: list, prefix: str, parse, *args):
         return None
 
 
-def _parse_objective(raw: Any, errors: list) -> tuple[str | None, Direction | None]:
+def _parse_objective(raw: Any, errors: list[tuple[str, str]]) -> tuple[str | None, Direction | None]:
     if not isinstance(raw, dict):
         errors.append(("objective", 'must be an object like {"metric": "accuracy", "direction": "maximize"}'))
         return None, None
@@ -117,7 +121,9 @@ def _parse_objective(raw: Any, errors: list) -> tuple[str | None, Direction | No
     return metric, direction
 
 
-def _parse_budget(raw: Any, sampler: dict | None, space: SearchSpace | None, errors: list) -> int | None:
+def _parse_budget(
+    raw: Any, sampler: dict[str, Any] | None, space: SearchSpace | None, errors: list[tuple[str, str]]
+) -> int | None:
     grid_size = None
     if sampler is not None and space is not None and sampler["type"] == "grid":
         grid_size = make_sampler(sampler, space, Direction.MINIMIZE).size()

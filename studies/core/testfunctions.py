@@ -17,7 +17,7 @@ import numpy as np
 def branin(p: dict[str, Any]) -> float:
     x1, x2 = p["x1"], p["x2"]
     b, c, r, s, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 6.0, 10.0, 1 / (8 * math.pi)
-    return (x2 - b * x1**2 + c * x1 - r) ** 2 + s * (1 - t) * math.cos(x1) + s
+    return float((x2 - b * x1**2 + c * x1 - r) ** 2 + s * (1 - t) * math.cos(x1) + s)
 
 
 _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
@@ -58,10 +58,12 @@ _ACTIVATION_PENALTY = {"relu": 0.0, "tanh": 0.3, "sigmoid": 0.8}
 
 def mixed(p: dict[str, Any]) -> float:
     """Log-float, int and categorical together; minimum 0 at lr=1e-3, layers=3, relu."""
-    return (math.log10(p["lr"]) + 3.0) ** 2 / 4.0 + 0.1 * (p["layers"] - 3) ** 2 + _ACTIVATION_PENALTY[p["activation"]]
+    return float(
+        (math.log10(p["lr"]) + 3.0) ** 2 / 4.0 + 0.1 * (p["layers"] - 3) ** 2 + _ACTIVATION_PENALTY[p["activation"]]
+    )
 
 
-def _box(prefix: str, dims: int, low: float, high: float) -> list[dict]:
+def _box(prefix: str, dims: int, low: float, high: float) -> list[dict[str, Any]]:
     return [{"name": f"{prefix}{i}", "type": "float", "low": low, "high": high} for i in range(1, dims + 1)]
 
 
@@ -69,7 +71,7 @@ def _box(prefix: str, dims: int, low: float, high: float) -> list[dict]:
 class TestFunction:
     name: str
     fn: Callable[[dict[str, Any]], float]
-    search_space: list[dict]
+    search_space: list[dict[str, Any]]
     optimum: float
 
 

@@ -34,7 +34,7 @@ class TrialQuery:
     sort: str = "number"  # a column or "param.<name>", "-" prefix for descending
     states: tuple[str, ...] = ()  # empty: every state
     ranges: tuple[ParamRange, ...] = ()
-    choices: tuple[tuple[str, tuple], ...] = ()  # (categorical name, allowed values)
+    choices: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (categorical name, allowed values)
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
 
@@ -57,7 +57,7 @@ def _first(raw: Mapping[str, Sequence[str]], key: str) -> str | None:
     return values[-1] if values else None
 
 
-def _positive_int(text: str | None, name: str, default: int, maximum: int, errors: list) -> int:
+def _positive_int(text: str | None, name: str, default: int, maximum: int, errors: list[tuple[str, str]]) -> int:
     if text is None or text == "":
         return default
     try:
@@ -71,7 +71,7 @@ def _positive_int(text: str | None, name: str, default: int, maximum: int, error
     return value
 
 
-def _number(text: str, name: str, errors: list) -> float | None:
+def _number(text: str, name: str, errors: list[tuple[str, str]]) -> float | None:
     try:
         value = float(text)
     except ValueError:
@@ -123,7 +123,7 @@ def parse_trial_query(raw: Mapping[str, Sequence[str]], space: SearchSpace) -> T
                 states.append(item)
 
     bounds: dict[str, dict[str, float | None]] = {}
-    choices: dict[str, list] = {}
+    choices: dict[str, list[Any]] = {}
     for key in raw:
         kind, dot, name = key.partition(".")
         if not dot or kind not in ("min", "max", "in"):
@@ -147,12 +147,12 @@ def parse_trial_query(raw: Mapping[str, Sequence[str]], space: SearchSpace) -> T
         if isinstance(dim, CategoricalDimension):
             errors.append((key, f"{name} is categorical; filter it with in.{name}=<choice>"))
             continue
-        text = _first(raw, key)
-        if text in (None, ""):
+        given = _first(raw, key)
+        if not given:
             continue
-        value = _number(text, key, errors)
-        if value is not None:
-            bounds.setdefault(name, {"low": None, "high": None})["low" if kind == "min" else "high"] = value
+        number = _number(given, key, errors)
+        if number is not None:
+            bounds.setdefault(name, {"low": None, "high": None})["low" if kind == "min" else "high"] = number
 
     page = _positive_int(_first(raw, "page"), "page", 1, 10**9, errors)
     page_size = _positive_int(_first(raw, "page_size"), "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, errors)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -31,7 +31,7 @@ class Direction(str, Enum):
         """True when ``a`` is strictly better than ``b``."""
         return a < b if self is Direction.MINIMIZE else a > b
 
-    def best(self, values):
+    def best(self, values: Iterable[float]) -> float:
         return min(values) if self is Direction.MINIMIZE else max(values)
 
 

@@ -13,10 +13,17 @@ def test_comma_separated_values_become_json_scalars():
     assert parse_values('["x,y", 3]') == ["x,y", 3]
 
 
-@pytest.mark.parametrize("text", ["a,,b", "a, b,", '["a", '])
+@pytest.mark.parametrize("text", ["a,,b", "a, b,", '["a", ', "[1, NaN]", "[Infinity]"])
 def test_unreadable_values_are_refused(text):
     with pytest.raises(ValueSyntaxError):
         parse_values(text)
+
+
+def test_json_with_a_non_finite_constant_is_refused_saying_which():
+    with pytest.raises(ValueSyntaxError, match="NaN is not a usable value"):
+        parse_condition('{"kernel": NaN}')
+    with pytest.raises(ValueSyntaxError, match="Expecting"):
+        parse_condition('{"kernel": }')
 
 
 def test_conditions_read_as_parent_and_values():

@@ -19,7 +19,7 @@ SAMPLERS: dict[str, type[Sampler]] = {
 }
 
 
-def parse_sampler(raw: Any, space: SearchSpace | None) -> dict:
+def parse_sampler(raw: Any, space: SearchSpace | None) -> dict[str, Any]:
     """Validate a sampler config; paths in errors are relative to the sampler object.
 
     ``space`` is None when the search space itself is invalid; options are still checked.
@@ -32,5 +32,5 @@ def parse_sampler(raw: Any, space: SearchSpace | None) -> dict:
     return SAMPLERS[kind].parse_config(raw, space)
 
 
-def make_sampler(config: dict, space: SearchSpace, direction: Direction) -> Sampler:
+def make_sampler(config: dict[str, Any], space: SearchSpace, direction: Direction) -> Sampler:
     return SAMPLERS[config["type"]](space, direction, config)

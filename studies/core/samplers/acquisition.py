@@ -19,15 +19,14 @@ from scipy.optimize import minimize
 from scipy.special import erfcx, log_ndtr
 
 from .encoding import Encoding
-from .gp import GaussianProcess
+from .gp import Array, GaussianProcess
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 SQRT_HALF_PI = math.sqrt(math.pi / 2)
 
 
-def log_h(z: np.ndarray) -> np.ndarray:
+def log_h(z: Array) -> Array:
     """log(φ(z) + zΦ(z)), stable for very negative z."""
-    z = np.asarray(z, dtype=float)
     out = np.empty_like(z)
     log_phi = -0.5 * z * z - LOG_SQRT_2PI
     upper = z > -1.0
@@ -43,13 +42,16 @@ def log_h(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def log_ei(gp: GaussianProcess, xs: np.ndarray, best: float, with_grad: bool = False):
-    """log EI for minimisation below ``best``; gradient w.r.t. xs if asked."""
-    if not with_grad:
-        mean, var = gp.predict(xs)
-        sigma = np.sqrt(var)
-        return np.log(sigma) + log_h((best - mean) / sigma)
-    mean, var, dmean, dvar = gp.predict(xs, with_grad=True)
+def log_ei(gp: GaussianProcess, xs: Array, best: float) -> Array:
+    """log EI for minimisation below ``best`` at each row of ``xs``."""
+    mean, var = gp.predict(xs)
+    sigma = np.sqrt(var)
+    return np.log(sigma) + log_h((best - mean) / sigma)
+
+
+def log_ei_with_grad(gp: GaussianProcess, xs: Array, best: float) -> tuple[Array, Array]:
+    """log EI and its gradient w.r.t. each row of ``xs``: (n,), (n, d)."""
+    mean, var, dmean, dvar = gp.predict_with_grad(xs)
     sigma = np.sqrt(var)
     z = (best - mean) / sigma
     lh = log_h(z)
@@ -60,7 +62,7 @@ def log_ei(gp: GaussianProcess, xs: np.ndarray, best: float, with_grad: bool = F
     return np.log(sigma) + lh, grad
 
 
-def polish(gp: GaussianProcess, enc: Encoding, starts: np.ndarray, best: float, maxiter: int = 50) -> np.ndarray:
+def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxiter: int = 50) -> Array:
     """L-BFGS-B on the active numeric columns of every start at once."""
     free = enc.active_numeric(starts)
     if not free.any():
@@ -68,11 +70,10 @@ def polish(gp: GaussianProcess, enc: Encoding, starts: np.ndarray, best: float, 
     fixed = starts.copy()
     index = np.flatnonzero(free.ravel())
 
-    def objective(flat: np.ndarray):
+    def objective(flat: Array) -> tuple[float, Array]:
         xs = fixed.copy().ravel()
         xs[index] = flat
-        xs = xs.reshape(starts.shape)
-        values, grad = log_ei(gp, xs, best, with_grad=True)
+        values, grad = log_ei_with_grad(gp, xs.reshape(starts.shape), best)
         return -float(values.sum()), -grad.ravel()[index]
 
     result = minimize(
@@ -88,7 +89,7 @@ def polish(gp: GaussianProcess, enc: Encoding, starts: np.ndarray, best: float, 
     return out.reshape(starts.shape)
 
 
-def categorical_sweep(gp: GaussianProcess, enc: Encoding, row: np.ndarray, best: float) -> np.ndarray:
+def categorical_sweep(gp: GaussianProcess, enc: Encoding, row: Array, best: float) -> Array:
     """Every configuration one categorical change away from ``row`` (canonical rows)."""
     variants = []
     for j in np.flatnonzero(enc.is_categorical):
@@ -102,9 +103,7 @@ def categorical_sweep(gp: GaussianProcess, enc: Encoding, row: np.ndarray, best:
     return enc.canonical(np.array(variants))
 
 
-def candidates(
-    enc: Encoding, incumbents: np.ndarray, n_uniform: int, n_local: int, rng: np.random.Generator
-) -> np.ndarray:
+def candidates(enc: Encoding, incumbents: Array, n_uniform: int, n_local: int, rng: np.random.Generator) -> Array:
     u = rng.random((n_uniform, enc.width))
     uniform = enc.canonical(np.where(enc.is_categorical, np.floor(u * enc.n_choices), u))
     if len(incumbents) == 0 or n_local == 0:
@@ -121,8 +120,8 @@ def candidates(
 
 
 def maximise(
-    gp: GaussianProcess, enc: Encoding, incumbents: np.ndarray, best: float, rng: np.random.Generator, n_starts: int = 4
-) -> tuple[np.ndarray, np.ndarray]:
+    gp: GaussianProcess, enc: Encoding, incumbents: Array, best: float, rng: np.random.Generator, n_starts: int = 4
+) -> tuple[Array, Array]:
     """Canonical candidate rows and their logEI, best first."""
     uniform = candidates(enc, incumbents, n_uniform=2048, n_local=0, rng=rng)
     local = candidates(enc, incumbents, n_uniform=0, n_local=512, rng=rng)[0:]

@@ -22,17 +22,18 @@ class Sampler(ABC):
     # the caller from loading every trial of a large study on each claim.
     uses_history = False
 
-    def __init__(self, space: SearchSpace, direction: Direction, config: dict):
+    def __init__(self, space: SearchSpace, direction: Direction, config: dict[str, Any]) -> None:
         self.space = space
         self.direction = direction
         self.config = config
 
     @classmethod
     @abstractmethod
-    def parse_config(cls, raw: dict, space: SearchSpace) -> dict:
+    def parse_config(cls, raw: dict[str, Any], space: SearchSpace | None) -> dict[str, Any]:
         """Validate this sampler's options and return them with defaults filled in.
 
         Raises SpecError with paths relative to the sampler object (``seed``).
+        ``space`` is None when the search space itself is invalid.
         """
 
     @abstractmethod
@@ -61,13 +62,13 @@ def sample_uniform(space: SearchSpace, rng: np.random.Generator) -> dict[str, An
     return params
 
 
-def parse_seed(raw: dict, errors: list) -> int | None:
+def parse_seed(raw: dict[str, Any], errors: list[tuple[str, str]]) -> int | None:
     seed = raw.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         errors.append(("seed", f"must be a non-negative integer (got {seed!r})"))
     return seed
 
 
-def check_fields(raw: dict, allowed: set[str], kind: str, errors: list) -> None:
+def check_fields(raw: dict[str, Any], allowed: set[str], kind: str, errors: list[tuple[str, str]]) -> None:
     for key in sorted(set(raw) - allowed):
         errors.append((key, f"is not an option of the {kind} sampler; allowed: {', '.join(sorted(allowed))}"))

@@ -28,7 +28,7 @@ What goes in, per suggestion (all deterministic given seed, trial number, histor
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,11 +36,12 @@ from scipy.stats import yeojohnson
 from threadpoolctl import ThreadpoolController
 
 from ..errors import SpecError
+from ..space import SearchSpace
 from ..trials import Direction, FrozenTrial, TrialState
 from .acquisition import maximise
 from .base import Sampler, check_fields, parse_seed, sample_uniform
-from .encoding import Encoding, params_key, startup_point
-from .gp import fit
+from .encoding import Encoding, ParamsKey, params_key, startup_point
+from .gp import Array, fit
 
 MAX_POINTS = 128
 MAX_STARTUP = 20
@@ -56,15 +57,15 @@ def default_n_startup(n_dims: int) -> int:
 class BayesianSampler(Sampler):
     uses_history = True
 
-    def __init__(self, space, direction, config):
+    def __init__(self, space: SearchSpace, direction: Direction, config: dict[str, Any]) -> None:
         super().__init__(space, direction, config)
         self.seed = config["seed"] if config.get("seed") is not None else 0
         self.n_startup = config["n_startup"]
         self.encoding = Encoding(space)
 
     @classmethod
-    def parse_config(cls, raw, space):
-        errors: list = []
+    def parse_config(cls, raw: dict[str, Any], space: SearchSpace | None) -> dict[str, Any]:
+        errors: list[tuple[str, str]] = []
         check_fields(raw, {"type", "seed", "n_startup"}, "bayesian", errors)
         seed = parse_seed(raw, errors)
         n_startup = raw.get("n_startup")
@@ -105,15 +106,11 @@ class BayesianSampler(Sampler):
         x, y = subsample(x, values if self.direction is Direction.MINIMIZE else -values, MAX_POINTS, rng)
         y = standardise(y)
         gp = fit(x, y, self.encoding.is_categorical)
-        gp.condition(y)
         incumbents = x[np.argsort(y, kind="stable")[:5]]
         best = float(y.min())
         if running:
             # Kriging believer: each running trial is observed at its predicted mean.
-            xr = np.array([self.encoding.encode(p) for p in running])
-            believed = gp.predict(xr)[0]
-            gp.x = np.vstack([x, xr])
-            gp.condition(np.concatenate([y, believed]))
+            gp.append_running(np.array([self.encoding.encode(p) for p in running]))
         rows, _ = maximise(gp, self.encoding, incumbents, best, rng)
         for row in rows:
             params = self.encoding.decode(row)
@@ -121,22 +118,28 @@ class BayesianSampler(Sampler):
                 return params
         return self._random_unseen(rng, avoid)
 
-    def _split(self, history: Sequence[FrozenTrial]):
+    def _split(
+        self, history: Sequence[FrozenTrial]
+    ) -> tuple[list[Mapping[str, Any]], Array, list[Mapping[str, Any]], set[ParamsKey]]:
         """Observations (params, raw values), running configurations, configurations not to repeat."""
-        completed = [
-            t for t in history if t.state is TrialState.COMPLETED and t.value is not None and math.isfinite(t.value)
-        ]
-        observed = [t.params for t in completed]
-        values = [float(t.value) for t in completed]
+        observed: list[Mapping[str, Any]] = []
+        values: list[float] = []
+        for t in history:
+            if t.state is TrialState.COMPLETED and t.value is not None and math.isfinite(t.value):
+                observed.append(t.params)
+                values.append(float(t.value))
         worst = (max(values) if self.direction is Direction.MINIMIZE else min(values)) if values else None
         median = float(np.median(values)) if values else None
-        running, avoid = [], set()
+        running: list[Mapping[str, Any]] = []
+        avoid: set[ParamsKey] = set()
         for t in history:
             if t.state is TrialState.PRUNED and median is not None:
                 last = t.last_intermediate()
-                usable = last is not None and math.isfinite(last)
                 observed.append(t.params)
-                values.append(last if usable and self.direction.better(median, last) else median)
+                if last is not None and math.isfinite(last) and self.direction.better(median, last):
+                    values.append(last)
+                else:
+                    values.append(median)
             elif t.state is TrialState.FAILED:
                 avoid.add(params_key(t.params))
                 if worst is not None:
@@ -147,7 +150,7 @@ class BayesianSampler(Sampler):
                 running.append(t.params)
         return observed, np.array(values, dtype=float), running, avoid
 
-    def _random_unseen(self, rng: np.random.Generator, avoid: set) -> dict[str, Any]:
+    def _random_unseen(self, rng: np.random.Generator, avoid: set[ParamsKey]) -> dict[str, Any]:
         for _ in range(100):
             params = sample_uniform(self.space, rng)
             if params_key(params) not in avoid:
@@ -155,7 +158,7 @@ class BayesianSampler(Sampler):
         return params
 
 
-def standardise(values: np.ndarray) -> np.ndarray:
+def standardise(values: Array) -> Array:
     """Centre and scale minimisation targets; tame a heavy tail of bad (high) values.
 
     A Yeo-Johnson transform fitted by maximum likelihood makes the targets closer to
@@ -167,20 +170,22 @@ def standardise(values: np.ndarray) -> np.ndarray:
         lam = yeojohnson_exponent(y)
         if lam < 1.0:
             y = yeojohnson(y, lmbda=lam)
-    return (y - y.mean()) / y.std()
+    standard: Array = (y - y.mean()) / y.std()
+    return standard
 
 
-def _yeojohnson_rows(y: np.ndarray, lams: np.ndarray) -> np.ndarray:
+def _yeojohnson_rows(y: Array, lams: Array) -> Array:
     """The Yeo-Johnson transform of ``y`` for each exponent in ``lams`` (all below 2)."""
     lam = lams[:, None]
     pos, neg = np.log1p(np.maximum(y, 0.0)), np.log1p(np.maximum(-y, 0.0))
     safe = np.where(np.abs(lam) < 1e-12, 1.0, lam)
     upper = np.where(np.abs(lam) < 1e-12, pos, np.expm1(lam * pos) / safe)
     lower = -np.expm1((2.0 - lam) * neg) / (2.0 - lam)
-    return np.where(y >= 0, upper, lower)
+    rows: Array = np.where(y >= 0, upper, lower)
+    return rows
 
 
-def yeojohnson_exponent(y: np.ndarray) -> float:
+def yeojohnson_exponent(y: Array) -> float:
     """The maximum-likelihood Yeo-Johnson exponent, searched on [-4, 1].
 
     Exponents of 1 and above would not compress anything (see ``standardise``), so the
@@ -189,7 +194,7 @@ def yeojohnson_exponent(y: np.ndarray) -> float:
     """
     log_jacobian = np.sum(np.sign(y) * np.log1p(np.abs(y)))
 
-    def best_of(lams: np.ndarray) -> float:
+    def best_of(lams: Array) -> float:
         with np.errstate(all="ignore"):
             variance = _yeojohnson_rows(y, lams).var(axis=1)
             likelihood = -0.5 * len(y) * np.log(variance) + (lams - 1.0) * log_jacobian
@@ -200,7 +205,7 @@ def yeojohnson_exponent(y: np.ndarray) -> float:
     return best_of(np.clip(np.linspace(coarse - 0.05, coarse + 0.05, 41), -4.0, 1.0))
 
 
-def subsample(x: np.ndarray, y: np.ndarray, budget: int, rng: np.random.Generator):
+def subsample(x: Array, y: Array, budget: int, rng: np.random.Generator) -> tuple[Array, Array]:
     """At most ``budget`` points: the best half of the budget and a random draw of the rest."""
     if len(y) <= budget:
         return x, y

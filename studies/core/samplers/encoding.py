@@ -17,9 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.stats import qmc
 
 from ..space import CategoricalDimension, IntDimension, SearchSpace
+from .gp import Array, Mask
 
 INACTIVE_NUMERIC = 0.5
 INACTIVE_CATEGORY = -1.0
@@ -29,20 +31,21 @@ class Encoding:
     def __init__(self, space: SearchSpace):
         self.space = space
         self.dims = list(space)
-        self.is_categorical = np.array([isinstance(d, CategoricalDimension) for d in self.dims])
-        self.n_choices = np.array([len(d.choices) if isinstance(d, CategoricalDimension) else 0 for d in self.dims])
-        self.is_int = np.array([isinstance(d, IntDimension) for d in self.dims])
+        self.is_categorical: Mask = np.array([isinstance(d, CategoricalDimension) for d in self.dims])
+        self.n_choices: npt.NDArray[np.int64] = np.array(
+            [len(d.choices) if isinstance(d, CategoricalDimension) else 0 for d in self.dims], dtype=np.int64
+        )
 
     @property
     def width(self) -> int:
         return len(self.dims)
 
-    def encode(self, params: Mapping[str, Any]) -> np.ndarray:
+    def encode(self, params: Mapping[str, Any]) -> Array:
         row = np.empty(self.width)
         for j, dim in enumerate(self.dims):
             if dim.name not in params:
                 row[j] = INACTIVE_CATEGORY if self.is_categorical[j] else INACTIVE_NUMERIC
-            elif self.is_categorical[j]:
+            elif isinstance(dim, CategoricalDimension):
                 # A value no longer among the choices (the spec was edited) is its own level.
                 value = params[dim.name]
                 row[j] = dim.index(value) if dim.contains(value) else INACTIVE_CATEGORY
@@ -50,47 +53,49 @@ class Encoding:
                 row[j] = min(max(dim.to_unit(params[dim.name]), 0.0), 1.0)
         return row
 
-    def decode(self, row: np.ndarray) -> dict[str, Any]:
+    def decode(self, row: Array) -> dict[str, Any]:
         """The configuration a feature vector stands for; inactive columns are ignored."""
         params: dict[str, Any] = {}
         for j, dim in enumerate(self.dims):
             if not self.space.is_active(dim, params):
                 continue
-            if self.is_categorical[j]:
+            if isinstance(dim, CategoricalDimension):
                 index = round(row[j])
                 params[dim.name] = dim.choices[min(max(index, 0), len(dim.choices) - 1)]
             else:
                 params[dim.name] = dim.from_unit(float(row[j]))
         return params
 
-    def from_uniform(self, u: np.ndarray) -> dict[str, Any]:
+    def from_uniform(self, u: Array) -> dict[str, Any]:
         """A configuration from a point of the unit cube (one coordinate per dimension)."""
         params: dict[str, Any] = {}
         for j, dim in enumerate(self.dims):
             if not self.space.is_active(dim, params):
                 continue
-            if self.is_categorical[j]:
+            if isinstance(dim, CategoricalDimension):
                 params[dim.name] = dim.choices[min(int(u[j] * len(dim.choices)), len(dim.choices) - 1)]
             else:
                 params[dim.name] = dim.from_unit(float(u[j]))
         return params
 
-    def canonical(self, rows: np.ndarray) -> np.ndarray:
+    def canonical(self, rows: Array) -> Array:
         """Rows snapped to real configurations: integers rounded, inactive columns filled."""
         if self.space.is_conditional:
-            return np.array([self.encode(self.decode(r)) for r in rows]).reshape(len(rows), self.width)
+            snapped: Array = np.array([self.encode(self.decode(r)) for r in rows]).reshape(len(rows), self.width)
+            return snapped
         out = np.clip(rows, 0.0, 1.0)
         for j, dim in enumerate(self.dims):
             if self.is_categorical[j]:
                 out[:, j] = np.clip(np.round(rows[:, j]), 0, self.n_choices[j] - 1)
-            elif self.is_int[j]:
+            elif isinstance(dim, IntDimension):
                 out[:, j] = _snap_int(dim, out[:, j])
         return out
 
-    def active_numeric(self, rows: np.ndarray) -> np.ndarray:
+    def active_numeric(self, rows: Array) -> Mask:
         """Mask of the columns a local optimiser may move: numeric and active."""
         if not self.space.is_conditional:
-            return np.broadcast_to(~self.is_categorical, rows.shape).copy()
+            free: Mask = np.broadcast_to(~self.is_categorical, rows.shape).copy()
+            return free
         mask = np.zeros(rows.shape, dtype=bool)
         for i, row in enumerate(rows):
             params = self.decode(row)
@@ -99,13 +104,14 @@ class Encoding:
         return mask
 
 
-def _snap_int(dim: IntDimension, u: np.ndarray) -> np.ndarray:
+def _snap_int(dim: IntDimension, u: Array) -> Array:
     """Vectorised ``to_unit(from_unit(u))`` for an integer dimension."""
     lo, hi = dim._axis()
     x = lo + u * (hi - lo)
     values = np.clip(np.round(np.exp(x) if dim.log else x), dim.low, dim.high)
     axis = np.log(values) if dim.log else values
-    return (axis - lo) / (hi - lo)
+    snapped: Array = (axis - lo) / (hi - lo)
+    return snapped
 
 
 def startup_point(space: SearchSpace, seed: int, number: int) -> dict[str, Any]:
@@ -120,6 +126,9 @@ def startup_point(space: SearchSpace, seed: int, number: int) -> dict[str, Any]:
     return Encoding(space).from_uniform(sobol.random(1)[0])
 
 
-def params_key(params: Mapping[str, Any]) -> tuple:
+ParamsKey = tuple[tuple[str, str, Any], ...]
+
+
+def params_key(params: Mapping[str, Any]) -> ParamsKey:
     """A hashable identity of a configuration (type-aware, so True is not 1)."""
     return tuple(sorted((k, type(v).__name__ if isinstance(v, bool) else "", v) for k, v in params.items()))

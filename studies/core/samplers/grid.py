@@ -9,18 +9,20 @@ Earlier dimensions vary slowest, like nested loops in declaration order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import SamplerExhausted, SpecError
-from ..space import CategoricalDimension, Dimension
+from ..space import AnyDimension, CategoricalDimension, SearchSpace
+from ..trials import Direction, FrozenTrial
 from .base import Sampler, check_fields
 
 DEFAULT_POINTS_PER_DIM = 5
 
 
-def grid_values(dim: Dimension, points: int) -> list[Any]:
+def grid_values(dim: AnyDimension, points: int) -> list[Any]:
     if isinstance(dim, CategoricalDimension):
         return list(dim.choices)
     units = [0.5] if points == 1 else np.linspace(0.0, 1.0, points)
@@ -33,19 +35,19 @@ def grid_values(dim: Dimension, points: int) -> list[Any]:
 
 
 class GridSampler(Sampler):
-    def __init__(self, space, direction, config):
+    def __init__(self, space: SearchSpace, direction: Direction, config: dict[str, Any]) -> None:
         super().__init__(space, direction, config)
         points = config["points_per_dim"]
         self._dims = list(space)
         self._values = [grid_values(d, points) for d in self._dims]
         self._parents = {p for d in self._dims for p, _ in d.when}
         self._position = {d.name: i for i, d in enumerate(self._dims)}
-        self._memo: dict[tuple, int] = {}
+        self._memo: dict[tuple[int, tuple[tuple[str, int], ...]], int] = {}
         self._size = self._count(0, ())
 
     @classmethod
-    def parse_config(cls, raw, space):
-        errors: list = []
+    def parse_config(cls, raw: dict[str, Any], space: SearchSpace | None) -> dict[str, Any]:
+        errors: list[tuple[str, str]] = []
         check_fields(raw, {"type", "points_per_dim"}, "grid", errors)
         points = raw.get("points_per_dim", DEFAULT_POINTS_PER_DIM)
         if not isinstance(points, int) or isinstance(points, bool) or points < 1:
@@ -57,7 +59,7 @@ class GridSampler(Sampler):
     def size(self) -> int:
         return self._size
 
-    def suggest(self, number, history):
+    def suggest(self, number: int, history: Sequence[FrozenTrial]) -> dict[str, Any]:
         if not 0 <= number < self._size:
             raise SamplerExhausted(f"the grid has {self._size} points; trial {number} has none")
         return self._decode(number)
@@ -65,10 +67,10 @@ class GridSampler(Sampler):
     # The state passed around is the tuple of (parent name, value index) chosen so
     # far: only parents decide which later dimensions are active.
 
-    def _params_of(self, state: tuple) -> dict[str, Any]:
+    def _params_of(self, state: tuple[tuple[str, int], ...]) -> dict[str, Any]:
         return {name: self._values[self._position[name]][vi] for name, vi in state}
 
-    def _count(self, i: int, state: tuple) -> int:
+    def _count(self, i: int, state: tuple[tuple[str, int], ...]) -> int:
         if i == len(self._dims):
             return 1
         key = (i, state)
@@ -86,7 +88,7 @@ class GridSampler(Sampler):
 
     def _decode(self, k: int) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        state: tuple = ()
+        state: tuple[tuple[str, int], ...] = ()
         for i, dim in enumerate(self._dims):
             if not self.space.is_active(dim, params):
                 continue

@@ -1,7 +1,9 @@
+import re
+
 import pytest
 
 from studies.core.errors import SpecError
-from studies.core.pruners import MedianPruner, PercentilePruner, make_pruner, parse_pruner
+from studies.core.pruners import MedianPruner, PercentilePruner
 from studies.core.trials import Direction, FrozenTrial, TrialState
 
 
@@ -60,10 +62,24 @@ def test_percentile_pruner_keeps_only_the_top_fraction(direction, value, pruned)
     assert pruner.should_prune(1, {1: value}, PEERS, direction) is pruned
 
 
-def test_pruner_config_is_validated_with_field_paths():
-    assert parse_pruner(None) == {"type": "none"}
-    assert parse_pruner({"type": "median"}) == {"type": "median", "n_warmup_steps": 0, "n_min_trials": 1}
+@pytest.mark.parametrize(
+    "build, field, words",
+    [
+        (lambda: PercentilePruner(150.0), "percentile", "between 0 and 100, exclusive (got 150.0)"),
+        (lambda: PercentilePruner(0), "percentile", "between 0 and 100"),
+        (lambda: PercentilePruner(float("nan")), "percentile", "between 0 and 100"),
+        (lambda: PercentilePruner(True), "percentile", "between 0 and 100"),
+        (lambda: MedianPruner(n_warmup_steps=-1), "n_warmup_steps", "non-negative integer (got -1)"),
+        (lambda: MedianPruner(n_warmup_steps=1.5), "n_warmup_steps", "non-negative integer (got 1.5)"),
+        (lambda: MedianPruner(n_min_trials=-2), "n_min_trials", "non-negative integer (got -2)"),
+    ],
+)
+def test_constructors_reject_bad_arguments_naming_them(build, field, words):
+    with pytest.raises(ValueError, match=rf"^{field}: .*{re.escape(words)}"):
+        build()
+
+
+def test_a_constructor_reports_every_bad_argument_at_once():
     with pytest.raises(SpecError) as info:
-        parse_pruner({"type": "percentile", "percentile": 150, "extra": 1})
-    assert set(dict(info.value.errors)) == {"percentile", "extra"}
-    assert not make_pruner({"type": "none"}).should_prune(5, {5: -1e9}, PEERS, Direction.MAXIMIZE)
+        PercentilePruner(-5.0, n_warmup_steps=-1, n_min_trials="3")
+    assert [path for path, _ in info.value.errors] == ["percentile", "n_warmup_steps", "n_min_trials"]

@@ -1,0 +1,48 @@
+"""Pruner registry: spec ``pruner.type`` -> class.
+
+Adding a pruner is a class (its ``kind``, ``options`` and a checked constructor) and
+one entry in the tuple below; parsing, defaults and construction come from the base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import SpecError
+from ..trials import Direction, FrozenTrial
+from .base import Pruner
+from .percentile import MedianPruner, PercentilePruner
+
+__all__ = ["PRUNERS", "PRUNER_TYPES", "MedianPruner", "NopPruner", "PercentilePruner", "Pruner"]
+
+
+class NopPruner(Pruner):
+    """``{"type": "none"}``: never prunes."""
+
+    kind = "none"
+
+    def should_prune(
+        self, step: int, intermediate: Mapping[int, float], others: Sequence[FrozenTrial], direction: Direction
+    ) -> bool:
+        return False
+
+
+PRUNERS: dict[str, type[Pruner]] = {cls.kind: cls for cls in (NopPruner, MedianPruner, PercentilePruner)}
+PRUNER_TYPES = tuple(PRUNERS)
+
+
+def parse_pruner(raw: Any) -> dict[str, Any]:
+    """Validate a pruner config; paths in errors are relative to the pruner object."""
+    if raw is None:
+        return {"type": "none"}
+    if not isinstance(raw, dict):
+        raise SpecError([("", 'must be an object such as {"type": "median"}')])
+    kind = raw.get("type")
+    if kind not in PRUNERS:
+        raise SpecError([("type", f"must be one of {', '.join(PRUNERS)} (got {kind!r})")])
+    return PRUNERS[kind].parse_config(raw)
+
+
+def make_pruner(config: Mapping[str, Any]) -> Pruner:
+    return PRUNERS[config.get("type", "none")].from_config(config)
