@@ -135,6 +135,7 @@ class StudyConsumer(EventStreamConsumer):
         await super().connect()
 
     def group(self) -> str:
+        assert self.study_id is not None  # set first thing in connect()
         return events.study_group(self.study_id)
 
     async def allowed(self) -> bool:

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from . import wakeup
 from .models import StudyEvent
 from .payloads import LIST_EVENT_TYPES, Payload
+from .shapes import EventMessage
 
 __all__ = ["LIST_EVENT_TYPES", "append", "append_many", "emit", "writing"]
 
@@ -152,7 +153,7 @@ def append_many(study_id: int, items: list[tuple[str, dict[str, Any]]]) -> list[
     return rows
 
 
-def as_message(event: StudyEvent) -> dict[str, Any]:
+def as_message(event: StudyEvent) -> EventMessage:
     """The one JSON shape of an event, on websockets and in JSON endpoints."""
     return {"id": event.id, "type": event.type, "study": event.study_id, "data": event.data}
 

@@ -231,7 +231,10 @@ class StudyRunner:
         if self.on_trial_finished:
             self.study.refresh_from_db()
             self.on_trial_finished(self.study, trial)
-        return claim if self.stop_reason is None else self._release(claim, summary)
+        if self.stop_reason is not None:
+            self._release(claim, summary)
+            return None
+        return claim
 
     def _release(self, claim: services.Claim | None, summary: RunSummary) -> None:
         """A signal arrived while claiming: the new trial never ran."""
@@ -243,7 +246,6 @@ class StudyRunner:
                 ),
             )
             summary.count(TrialState.FAILED.value)
-        return None
 
     def execute_trial(self, trial: Trial) -> TrialOutcome:
         hooks = TrialHooks(trial, self.spec.metric, self.pruner, self.spec.direction)

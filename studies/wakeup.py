@@ -103,7 +103,12 @@ class Doorbell:
             sock.close()
             raise OSError(f"all {SLOTS} relay slots of this database are taken")
         loop.add_reader(sock.fileno(), self._drain, sock)
-        self._closers.append(lambda: (loop.remove_reader(sock.fileno()), sock.close()))
+
+        def close() -> None:
+            loop.remove_reader(sock.fileno())
+            sock.close()
+
+        self._closers.append(close)
 
     def _drain(self, sock: socket.socket) -> None:
         with suppress(BlockingIOError):

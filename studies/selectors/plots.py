@@ -81,7 +81,9 @@ def intermediate_series(study: Study) -> list[CurveSeries]:
         .order_by("-number")
         .values_list("id", "number", "state")[:CURVE_TRIALS]
     )
-    by_id = {pk: {"number": number, "state": state, "steps": [], "values": []} for pk, number, state in recent}
+    by_id: dict[int, CurveSeries] = {
+        pk: {"number": number, "state": state, "steps": [], "values": []} for pk, number, state in recent
+    }
     for trial_id, step, value in (
         TrialValue.objects.filter(trial_id__in=list(by_id), metric=study.metric)
         .order_by("trial_id", "step")

@@ -39,7 +39,10 @@ def study_exists(study_id: int) -> bool:
 
 def study_name_taken(name: str, exclude_pk: int | None = None) -> bool:
     """Whether another study (not ``exclude_pk``) already has this name."""
-    return Study.objects.filter(name=name).exclude(pk=exclude_pk).exists()
+    others = Study.objects.filter(name=name)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return others.exists()
 
 
 def studies_by_name() -> QuerySet[Study]:
@@ -123,12 +126,14 @@ def _detail_or_none(study: Study | None, cursor: int) -> StudyDetail | None:
     if study is None:
         return None
     counts = dict(Trial.objects.filter(study=study).values_list("state").annotate(n=Count("id")).order_by())
+    rate, eta = _rate_and_eta(study)
     return {
         **study_summary(study),
         "best_params": _best_params(study),
         "counts": counts,
         "search_space": study.spec["search_space"],
-        **_rate_and_eta(study),
+        "rate": rate,
+        "eta_seconds": eta,
         "last_event_id": cursor,
     }
 
@@ -139,9 +144,10 @@ def _best_params(study: Study) -> dict[str, Any] | None:
     return Trial.objects.filter(study=study, number=study.best_trial_number).values_list("params", flat=True).first()
 
 
-def _rate_and_eta(study: Study) -> dict[str, float | None]:
+def _rate_and_eta(study: Study) -> tuple[float | None, float | None]:
+    """Trials per second since the study (re)started, and seconds left while it runs."""
     elapsed = (timezone.now() - study.started_at).total_seconds() if study.started_at else 0.0
     if study.finished_at and study.started_at:
         elapsed = (study.finished_at - study.started_at).total_seconds()
     rate, eta = rate_and_eta(study.n_done, elapsed, study.n_trials - study.n_done)
-    return {"rate": rate, "eta_seconds": eta if study.state == "running" else None}
+    return rate, (eta if study.state == "running" else None)

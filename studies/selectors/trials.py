@@ -72,7 +72,7 @@ def filtered_trials(study: Study, query: TrialQuery, space: SearchSpace):
 def _ordering(query: TrialQuery, space: SearchSpace) -> list:
     """Sort column (missing values last), then trial number so pages are stable."""
     if query.sort_param is not None:
-        expression = KeyTransform(query.sort_param, "params")
+        expression: KeyTransform | Cast | F = KeyTransform(query.sort_param, "params")
         if not isinstance(space[query.sort_param], CategoricalDimension):
             expression = Cast(expression, FloatField())
     else:

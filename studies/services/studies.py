@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 from django.db import transaction
@@ -102,7 +103,7 @@ def claim_queued_study() -> Study | None:
     return None
 
 
-def joinable_study(exclude: set[int] = frozenset()) -> Study | None:
+def joinable_study(exclude: Collection[int] = frozenset()) -> Study | None:
     """A running study with trials nobody has claimed yet (unnumbered or re-queued)."""
     claimed = Count("trials")
     waiting = Count("trials", filter=Q(trials__state=TrialState.WAITING.value))
