@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .channel_layers import IN_PROCESS_LAYER, redis_layer
 from .env import env_bool, env_database, env_float, env_list, env_redis_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -88,15 +89,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     # The prefix keeps deployments (and concurrent test runs) sharing one Redis apart.
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("SOMATIZE_REDIS_PREFIX", "somatize")},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_layer(REDIS_URL, env_str("SOMATIZE_REDIS_PREFIX", "somatize"))}
 else:
     # In-process only: the web process relays new event rows written by workers.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": IN_PROCESS_LAYER}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from somatize_site.asgi import application
+from somatize_site.channel_layers import redis_layer
 from studies import services
 from studies.models import StudyEvent
 from studies.runner import StudyRunner
@@ -149,12 +150,7 @@ async def test_a_cursor_that_is_not_a_number_is_refused():
 
 @pytest.mark.redis
 async def test_events_published_through_redis_reach_the_socket(redis_url, settings):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": redis_prefix()},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": redis_layer(redis_url, redis_prefix())}
     cookie = await make_user()
     study = await make_study("via-redis", n_trials=3)
     communicator = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
@@ -163,6 +159,22 @@ async def test_events_published_through_redis_reach_the_socket(redis_url, settin
     received = await receive(communicator, len(expected))
     assert [(m["id"], m["type"]) for m in received] == expected
     assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+async def test_a_socket_idle_longer_than_redis_blocking_reads_still_receives_events(redis_url, settings):
+    """channels-redis blocks 5 s per read; a page idle past that must stay live (redis-py 8 once cut it)."""
+    import asyncio
+
+    settings.CHANNEL_LAYERS = {"default": redis_layer(redis_url, redis_prefix())}
+    cookie = await make_user()
+    study = await make_study("idle-page", n_trials=2)
+    communicator = await connected(f"/ws/studies/{study.pk}/?after=0", ORIGIN, cookie)
+    await asyncio.sleep(7)
+    await run_trials(study, 2)
+    expected = await stored(study.pk)
+    received = await receive(communicator, len(expected))
+    assert [(m["id"], m["type"]) for m in received] == expected
     await communicator.disconnect()
 
 
@@ -205,12 +217,7 @@ async def test_a_socket_receives_every_event_of_three_worker_processes_through_r
     from tests.conftest import Project
 
     prefix = redis_prefix()
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": prefix},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": redis_layer(redis_url, prefix)}
     cookie = await make_user()
     # Trials that take a little while, so the three workers overlap.
     study = await database_sync_to_async(services.create_study)(

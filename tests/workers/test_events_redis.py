@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from somatize_site.channel_layers import redis_layer
 from studies.events import LIST_EVENT_TYPES
 from tests.conftest import Project
 
@@ -25,7 +26,9 @@ class Subscriber:
     async def _listen(self) -> None:
         from channels_redis.core import RedisChannelLayer
 
-        layer = RedisChannelLayer(hosts=[self.redis_url], prefix=self.prefix)
+        # The web process's own configuration, so the subscriber survives idle waits as it does.
+        config = redis_layer(self.redis_url, self.prefix)["CONFIG"]
+        layer = RedisChannelLayer(**config)
         channels = {}
         for group in self.groups:
             channels[group] = await layer.new_channel()
