@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import SpecError
+from .limits import key_path, shown
 from .trials import Direction, FrozenTrial, TrialState
 
 
@@ -55,6 +56,9 @@ class MedianPruner(PercentilePruner):
 
 
 PRUNER_TYPES = ("none", "median", "percentile")
+# Step and trial counts beyond any study's size (spec.MAX_TRIALS) mean nothing, and
+# bounded integers fit every database column they reach.
+MAX_PRUNER_COUNT = 10_000_000
 _PRUNER_FIELDS = {
     "none": {"type"},
     "median": {"type", "n_warmup_steps", "n_min_trials"},
@@ -70,22 +74,22 @@ def parse_pruner(raw: Any) -> dict:
         raise SpecError([("", 'must be an object such as {"type": "median"}')])
     kind = raw.get("type")
     if kind not in PRUNER_TYPES:
-        raise SpecError([("type", f"must be one of {', '.join(PRUNER_TYPES)} (got {kind!r})")])
+        raise SpecError([("type", f"must be one of {', '.join(PRUNER_TYPES)} (got {shown(kind)})")])
     errors = [
-        (key, f"is not a field of the {kind} pruner; allowed: {', '.join(sorted(_PRUNER_FIELDS[kind]))}")
+        (key_path("", key), f"is not a field of the {kind} pruner; allowed: {', '.join(sorted(_PRUNER_FIELDS[kind]))}")
         for key in sorted(set(raw) - _PRUNER_FIELDS[kind])
     ]
     config = {"type": kind}
     if kind != "none":
         for key, default in (("n_warmup_steps", 0), ("n_min_trials", 1)):
             value = raw.get(key, default)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                errors.append((key, f"must be a non-negative integer (got {value!r})"))
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PRUNER_COUNT:
+                errors.append((key, f"must be a non-negative integer, at most {MAX_PRUNER_COUNT} (got {shown(value)})"))
             config[key] = value
     if kind == "percentile":
         value = raw.get("percentile")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 100:
-            errors.append(("percentile", f"must be a number between 0 and 100, exclusive (got {value!r})"))
+            errors.append(("percentile", f"must be a number between 0 and 100, exclusive (got {shown(value)})"))
         config["percentile"] = value
     if errors:
         raise SpecError(errors)

@@ -15,6 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SpecError
+from .limits import (
+    DIMENSION_NAME_RULE,
+    MAX_CHOICES,
+    MAX_DIMENSIONS,
+    is_dimension_name,
+    key_path,
+    number_problem,
+    scalar_key,
+    scalar_problem,
+    shown,
+)
 
 SCALAR_TYPES = (str, int, float, bool, type(None))
 
@@ -209,6 +220,8 @@ def parse_space(raw: Any) -> SearchSpace:
     """
     if not isinstance(raw, list) or not raw:
         raise SpecError([("", "must be a non-empty list of dimensions")])
+    if len(raw) > MAX_DIMENSIONS:
+        raise SpecError([("", f"has {len(raw)} dimensions; at most {MAX_DIMENSIONS} are allowed")])
     errors: list[tuple[str, str]] = []
     dims: list[Dimension] = []
     seen: dict[str, int] = {}
@@ -236,31 +249,41 @@ def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
         return None
     before = len(errors)
     name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors.append((f"{path}.name", "must be a non-empty string"))
+    if not is_dimension_name(name):
+        errors.append((f"{path}.name", f"{DIMENSION_NAME_RULE} (got {shown(name)})"))
     kind = item.get("type")
-    if kind not in _FIELDS:
-        errors.append((f"{path}.type", f"must be one of float, int, categorical (got {kind!r})"))
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        errors.append((f"{path}.type", f"must be one of float, int, categorical (got {shown(kind)})"))
         return None
     for key in sorted(set(item) - _FIELDS[kind]):
         errors.append(
-            (f"{path}.{key}", f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}")
+            (key_path(path, key), f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}")
         )
     when = _parse_when(item.get("when"), f"{path}.when", errors)
     if kind == "categorical":
-        choices = item.get("choices")
-        if not isinstance(choices, list) or not choices:
-            errors.append((f"{path}.choices", "must be a non-empty list of values"))
-        else:
-            for j, c in enumerate(choices):
-                if not isinstance(c, SCALAR_TYPES):
-                    errors.append((f"{path}.choices[{j}]", "must be a string, number, boolean or null"))
-                elif any(json_equal(c, d) for d in choices[:j]):
-                    errors.append((f"{path}.choices[{j}]", f"duplicate choice {c!r}"))
+        _check_choices(item.get("choices"), f"{path}.choices", errors)
         if len(errors) > before:
             return None
-        return CategoricalDimension(name, tuple(choices), when=when)
+        return CategoricalDimension(name, tuple(item["choices"]), when=when)
     return _parse_numeric(item, kind, name, when, path, errors, before)
+
+
+def _check_choices(choices: Any, path: str, errors: list) -> None:
+    if not isinstance(choices, list) or not choices:
+        errors.append((path, "must be a non-empty list of values"))
+        return
+    if len(choices) > MAX_CHOICES:
+        errors.append((path, f"has {len(choices)} values; at most {MAX_CHOICES} are allowed (use an int dimension)"))
+        return
+    seen: set[tuple] = set()  # a set, not pairwise comparisons: 1,000 choices check in a millisecond
+    for j, c in enumerate(choices):
+        problem = scalar_problem(c)
+        if problem is not None:
+            errors.append((f"{path}[{j}]", problem))
+        elif scalar_key(c) in seen:
+            errors.append((f"{path}[{j}]", f"duplicate choice {shown(c)}"))
+        else:
+            seen.add(scalar_key(c))
 
 
 def _parse_numeric(item, kind, name, when, path, errors, before) -> Dimension | None:
@@ -268,17 +291,22 @@ def _parse_numeric(item, kind, name, when, path, errors, before) -> Dimension | 
     for key, value in (("low", low), ("high", high)):
         if value is None:
             errors.append((f"{path}.{key}", f"is required for a {kind} dimension"))
-        elif not is_number(value) or not math.isfinite(value):
-            errors.append((f"{path}.{key}", f"must be a finite number (got {value!r})"))
+        elif not is_number(value):
+            errors.append((f"{path}.{key}", f"must be a finite number (got {shown(value)})"))
+        elif number_problem(value) is not None:
+            errors.append((f"{path}.{key}", number_problem(value)))
         elif kind == "int" and not float(value).is_integer():
-            errors.append((f"{path}.{key}", f"must be an integer for an int dimension (got {value!r})"))
+            errors.append((f"{path}.{key}", f"must be an integer for an int dimension (got {shown(value)})"))
     scale = item.get("scale", "linear")
     if scale not in ("linear", "log"):
-        errors.append((f"{path}.scale", f"must be 'linear' or 'log' (got {scale!r})"))
+        errors.append((f"{path}.scale", f"must be 'linear' or 'log' (got {shown(scale)})"))
     if len(errors) > before:
         return None
     if low >= high:
         errors.append((f"{path}.low", f"must be less than high (got low={low}, high={high})"))
+    elif not math.isfinite(float(high) - float(low)):
+        # Samplers interpolate between the bounds; an infinite width would make NaN values.
+        errors.append((f"{path}.high", f"high - low must be a finite number (got low={low}, high={high})"))
     elif scale == "log" and low <= 0:
         errors.append(
             (f"{path}.low", f"must be greater than 0 on a log scale (got {low}); use scale 'linear' or a positive low")
@@ -298,12 +326,21 @@ def _parse_when(raw: Any, path: str, errors: list) -> tuple:
         return ()
     when = []
     for parent, values in raw.items():
+        if not is_dimension_name(parent):
+            errors.append(
+                (key_path(path, parent), f"names no possible dimension: a parent's name {DIMENSION_NAME_RULE}")
+            )
+            continue
         if not isinstance(values, list):
             values = [values]
-        if not values or not all(isinstance(v, SCALAR_TYPES) for v in values):
-            errors.append((f"{path}.{parent}", "must be a non-empty list of the parent's values"))
+        if not values or len(values) > MAX_CHOICES:
+            errors.append((f"{path}.{parent}", f"must be a list of 1 to {MAX_CHOICES} of the parent's values"))
             continue
-        when.append((parent, tuple(values)))
+        problems = [(j, p) for j, p in ((j, scalar_problem(v)) for j, v in enumerate(values)) if p is not None]
+        for j, problem in problems:
+            errors.append((f"{path}.{parent}[{j}]", problem))
+        if not problems:
+            when.append((parent, tuple(values)))
     return tuple(when)
 
 
@@ -324,27 +361,31 @@ def _check_conditions(dims: list[Dimension], index: dict[str, int], errors: list
             else:
                 for v in values:
                     if not parent.contains(v):
-                        errors.append((f"{path}.{parent_name}", f"{v!r} is not a value of {parent_name}"))
+                        errors.append((f"{path}.{parent_name}", f"{shown(v)} is not a value of {parent_name}"))
     if not errors and _has_cycle(dims):
         errors.append(("", "conditions form a cycle; a dimension's parents must not depend on it"))
 
 
 def _has_cycle(dims: list[Dimension]) -> bool:
-    parents = {d.name: [p for p, _ in d.when] for d in dims}
-    state: dict[str, int] = {}
+    """Kahn's algorithm: a cycle is whatever never loses all its parents.
 
-    def visit(name: str) -> bool:
-        if state.get(name) == 1:
-            return True
-        if state.get(name) == 2:
-            return False
-        state[name] = 1
-        if any(visit(p) for p in parents[name]):
-            return True
-        state[name] = 2
-        return False
-
-    return any(visit(d.name) for d in dims)
+    Iterative on purpose: a long chain listed children-first must not exhaust the stack.
+    """
+    waiting = {d.name: len(d.when) for d in dims}
+    children: dict[str, list[str]] = {d.name: [] for d in dims}
+    for d in dims:
+        for parent, _ in d.when:
+            children[parent].append(d.name)
+    ready = [name for name, count in waiting.items() if count == 0]
+    placed = 0
+    while ready:
+        name = ready.pop()
+        placed += 1
+        for child in children[name]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    return placed < len(dims)
 
 
 def _parents_first(dims: list[Dimension], index: dict[str, int]) -> list[Dimension]:
