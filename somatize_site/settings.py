@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_database, env_float, env_list, env_redis_url, env_str
@@ -62,7 +63,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Every response carries a Content-Security-Policy: scripts only from our own static
+# files (no inline script, no eval), so text that slipped into a page as markup still
+# cannot run. Styles allow inline: Plotly injects its stylesheet and sets style
+# attributes as it draws, and style cannot run code. connect-src 'self' covers the
+# same-origin websockets (ws/wss) as well as fetch.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "somatize_site.urls"
 TEMPLATES = [

@@ -34,7 +34,7 @@ def last_event_id() -> int:
 
 
 def study_space(study: Study) -> SearchSpace:
-    return parse_space(study.spec["search_space"])
+    return parse_space(study.spec["search_space"], stored=True)
 
 
 def _iso(when) -> str | None:

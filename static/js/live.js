@@ -66,6 +66,12 @@ export function formatValue(value) {
   return Number(value.toPrecision(6)).toString();
 }
 
+// Plotly reads a subset of HTML in trace names, axis titles, tick labels and hover
+// text (<b>, <a href>, entities). User text handed to it is escaped so it shows as typed.
+export function plotText(value) {
+  return String(value ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 export function formatPercent(done, total) {
   const pct = total ? (100 * done) / total : 100;
   return `${Number(pct.toFixed(1))}%`;

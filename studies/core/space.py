@@ -213,20 +213,23 @@ _FIELDS = {
 }
 
 
-def parse_space(raw: Any) -> SearchSpace:
+def parse_space(raw: Any, stored: bool = False) -> SearchSpace:
     """Build a SearchSpace from its JSON form, or raise SpecError naming every problem.
 
     Paths in the errors are relative (``[2].low``); the caller prefixes them.
+    ``stored``: a space read back from a saved study. It passed the rules of its day;
+    the name and size rules added since are not applied again, so an older study
+    still opens (its names are shown as text anyway).
     """
     if not isinstance(raw, list) or not raw:
         raise SpecError([("", "must be a non-empty list of dimensions")])
-    if len(raw) > MAX_DIMENSIONS:
+    if len(raw) > MAX_DIMENSIONS and not stored:
         raise SpecError([("", f"has {len(raw)} dimensions; at most {MAX_DIMENSIONS} are allowed")])
     errors: list[tuple[str, str]] = []
     dims: list[Dimension] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(raw):
-        dim = _parse_dimension(item, f"[{i}]", errors)
+        dim = _parse_dimension(item, f"[{i}]", errors, stored)
         if dim is None:
             continue
         if dim.name in seen:
@@ -243,13 +246,13 @@ def parse_space(raw: Any) -> SearchSpace:
     return SearchSpace(_parents_first(dims, seen))
 
 
-def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
+def _parse_dimension(item: Any, path: str, errors: list, stored: bool = False) -> Dimension | None:
     if not isinstance(item, dict):
         errors.append((path, "must be an object with name and type"))
         return None
     before = len(errors)
     name = item.get("name")
-    if not is_dimension_name(name):
+    if not (is_dimension_name(name) or (stored and isinstance(name, str) and name)):
         errors.append((f"{path}.name", f"{DIMENSION_NAME_RULE} (got {shown(name)})"))
     kind = item.get("type")
     if not isinstance(kind, str) or kind not in _FIELDS:
@@ -259,20 +262,20 @@ def _parse_dimension(item: Any, path: str, errors: list) -> Dimension | None:
         errors.append(
             (key_path(path, key), f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}")
         )
-    when = _parse_when(item.get("when"), f"{path}.when", errors)
+    when = _parse_when(item.get("when"), f"{path}.when", errors, stored)
     if kind == "categorical":
-        _check_choices(item.get("choices"), f"{path}.choices", errors)
+        _check_choices(item.get("choices"), f"{path}.choices", errors, stored)
         if len(errors) > before:
             return None
         return CategoricalDimension(name, tuple(item["choices"]), when=when)
     return _parse_numeric(item, kind, name, when, path, errors, before)
 
 
-def _check_choices(choices: Any, path: str, errors: list) -> None:
+def _check_choices(choices: Any, path: str, errors: list, stored: bool = False) -> None:
     if not isinstance(choices, list) or not choices:
         errors.append((path, "must be a non-empty list of values"))
         return
-    if len(choices) > MAX_CHOICES:
+    if len(choices) > MAX_CHOICES and not stored:
         errors.append((path, f"has {len(choices)} values; at most {MAX_CHOICES} are allowed (use an int dimension)"))
         return
     seen: set[tuple] = set()  # a set, not pairwise comparisons: 1,000 choices check in a millisecond
@@ -318,7 +321,7 @@ def _parse_numeric(item, kind, name, when, path, errors, before) -> Dimension | 
     return FloatDimension(name, float(low), float(high), log=scale == "log", when=when)
 
 
-def _parse_when(raw: Any, path: str, errors: list) -> tuple:
+def _parse_when(raw: Any, path: str, errors: list, stored: bool = False) -> tuple:
     if raw is None:
         return ()
     if not isinstance(raw, dict) or not raw:
@@ -326,7 +329,7 @@ def _parse_when(raw: Any, path: str, errors: list) -> tuple:
         return ()
     when = []
     for parent, values in raw.items():
-        if not is_dimension_name(parent):
+        if not (is_dimension_name(parent) or (stored and parent)):
             errors.append(
                 (key_path(path, parent), f"names no possible dimension: a parent's name {DIMENSION_NAME_RULE}")
             )

@@ -56,8 +56,11 @@ class StudySpec:
         }
 
 
-def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
-    """Validate a whole spec. ``executors``: the registered names, when known."""
+def parse_spec(raw: Any, executors: Container[str] | None = None, *, stored: bool = False) -> StudySpec:
+    """Validate a whole spec. ``executors``: the registered names, when known.
+
+    ``stored``: a spec read back from the database, see ``parse_space``.
+    """
     if not isinstance(raw, dict):
         raise SpecError([("", "the spec must be a JSON object")])
     errors: list[tuple[str, str]] = []
@@ -86,7 +89,7 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
         errors.append(("executor", f"unknown executor {shown(executor)}; registered: {known}"))
 
     metric, direction = _parse_objective(raw.get("objective"), errors)
-    space = _section(errors, "search_space", parse_space, raw.get("search_space"))
+    space = _section(errors, "search_space", parse_space, raw.get("search_space"), stored)
     pruner = _section(errors, "pruner", parse_pruner, raw.get("pruner"))
     sampler = _section(errors, "sampler", parse_sampler, raw.get("sampler", {"type": "random"}), space)
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
