@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
 from . import dashboard, events
 from .live_db import live_db
 from .models import Study
 from .relay import relay
+from .socket_sessions import session_group
 
 # More missed events than this and the client is sent a fresh snapshot instead.
 REPLAY_LIMIT = 5000
 CATCH_UP_BATCH = 1000
+# Close codes the page's script reads: it stops reconnecting on these (static/js/live.js).
 CLOSE_BAD_CURSOR = 4400
+CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_UNKNOWN_STUDY = 4404
 
 
@@ -66,6 +69,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     study_id: int | None = None
     cursor = 0
     subscribed = False
+    session_group: str | None = None
 
     def group(self) -> str:
         raise NotImplementedError
@@ -74,8 +78,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError
 
     async def connect(self):
+        # Accept, then close with a code: a socket closed during the handshake reaches
+        # the browser as 1006 with no code, and the page would retry forever.
+        await self.accept()
         if not self.scope["user"].is_authenticated:
-            await self.close()
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
         try:
             after = cursor_from(self.scope["query_string"])
@@ -85,12 +92,15 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not await self.allowed():
             await self.close(code=CLOSE_UNKNOWN_STUDY)
             return
+        session_key = self.scope["session"].session_key
+        if session_key:  # logging out rings this group (socket_sessions)
+            self.session_group = session_group(session_key)
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
         # Join first, read the log second: an event committed in between is both
         # replayed and rung, and the cursor drops the second copy.
         await self.channel_layer.group_add(self.group(), self.channel_name)
         await relay.subscribe()
         self.subscribed = True
-        await self.accept()
         if after is None or not await self.replay(after):
             await self.send_snapshot()
 
@@ -98,6 +108,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def disconnect(self, code):
+        if self.session_group:
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
+            self.session_group = None
         if self.subscribed:
             self.subscribed = False
             relay.unsubscribe()
@@ -135,8 +148,12 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             if len(batch) < CATCH_UP_BATCH:
                 return
 
-    async def receive_json(self, content, **kwargs):
-        """Clients only listen; anything they send is ignored."""
+    async def session_ended(self, message):
+        """Channel-layer message ``session.ended``: this socket's session logged out."""
+        await self.close(code=CLOSE_NOT_LOGGED_IN)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Clients only listen; whatever they send (JSON or not, text or binary) is ignored."""
 
 
 class StudyListConsumer(EventStreamConsumer):
@@ -160,3 +177,11 @@ class StudyConsumer(EventStreamConsumer):
 
     async def snapshot(self):
         return await study_snapshot(self.study_id)
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other websocket path: accepted and closed with 4404, not a server error."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_UNKNOWN_STUDY)

@@ -4,6 +4,8 @@
 // handlers[message.type](message) for each frame (handlers.snapshot for snapshots),
 // and reconnects with the last id it saw, so a dropped connection loses nothing.
 
+const FINAL_CLOSE_CODES = { 4400: "refused", 4401: "logged-out", 4404: "not-found" };
+
 const indicator = () => document.getElementById("connection");
 
 function showConnection(state) {
@@ -28,8 +30,10 @@ export function follow(path, cursor, handlers) {
       if (handlers.after) handlers.after(message);
     };
     socket.onclose = (event) => {
+      // The server's refusals (bad cursor, logged out, no such study) will not change
+      // on a retry: stop, and say why, instead of reconnecting every 5 s forever.
+      if (FINAL_CLOSE_CODES[event.code]) { showConnection(FINAL_CLOSE_CODES[event.code]); return; }
       showConnection("offline");
-      if (event.code === 4404 || event.code === 4400) return;
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 5000);
     };
