@@ -102,3 +102,25 @@ def env_redis_url(name: str) -> str | None:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name}={raw!r} is not a Redis URL; use redis://host:6379/0")
     return raw
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated origins, each ``scheme://host[:port]`` with scheme http or https."""
+    origins = env_list(name, [])
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ImproperlyConfigured(
+                f"{name}: {origin!r} is not an origin; write it as https://host or https://host:port"
+            )
+    return origins
+
+
+def env_header(name: str, default: str) -> str | None:
+    """An HTTP header name (``X-Forwarded-Proto``) as Django's META key, or None when set empty."""
+    raw = os.environ.get(name, default).strip()
+    if not raw:
+        return None
+    if not all(c.isalnum() or c == "-" for c in raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a header name; use letters, digits and '-'")
+    return "HTTP_" + raw.upper().replace("-", "_")

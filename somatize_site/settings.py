@@ -8,7 +8,17 @@ from pathlib import Path
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_database, env_float, env_list, env_redis_url, env_str
+from .env import (
+    env_bool,
+    env_database,
+    env_float,
+    env_header,
+    env_int,
+    env_list,
+    env_origins,
+    env_redis_url,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SOMATIZE_DATA_DIR", str(BASE_DIR / "var")))
@@ -39,7 +49,24 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+
+# Production behind HTTPS (README: Serving in production). The default stays plain
+# HTTP on 127.0.0.1 for `make demo`; SOMATIZE_HTTPS=true says a TLS proxy (or Daphne
+# with a certificate) serves the site, so cookies must never travel in clear text.
+SOMATIZE_HTTPS = env_bool("SOMATIZE_HTTPS", False)
+if SOMATIZE_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Only trusted when the proxy sets (and strips) this header; set it empty when
+    # Daphne terminates TLS itself.
+    _proxy_header = env_header("SOMATIZE_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
 
 INSTALLED_APPS = [
     "daphne",  # first, so runserver serves ASGI (websockets)
