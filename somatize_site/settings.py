@@ -9,6 +9,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import (
+    create_private_file,
     env_bool,
     env_database,
     env_float,
@@ -22,7 +23,7 @@ from .env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SOMATIZE_DATA_DIR", str(BASE_DIR / "var")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds the secret key and the database
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -41,9 +42,7 @@ def _secret_key() -> str:
             )
         return key
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+    create_private_file(path, secrets.token_urlsafe(50))  # 0600 from the start; kept if present
     return path.read_text().strip()
 
 
@@ -142,9 +141,18 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("SOMATIZE_REDIS_PREFIX", "somatize")},
         }
     }
+    # The cache holds the login throttle's counts; in Redis, every web process shares them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("SOMATIZE_REDIS_PREFIX", "somatize"),
+        }
+    }
 else:
     # In-process only: the web process relays new event rows written by workers.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -178,6 +186,14 @@ SOMATIZE_HEARTBEAT_GRACE = env_float("SOMATIZE_HEARTBEAT_GRACE", 60.0, minimum=1
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"one_line": {"()": "somatize_site.logs.OneLineFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "one_line": {"class": "logging.StreamHandler", "formatter": "one_line"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # A bad Host header is a client's mistake (or a scanner), not ours: one line each.
+        "django.security.DisallowedHost": {"handlers": ["one_line"], "level": "ERROR", "propagate": False},
+    },
 }
