@@ -103,3 +103,22 @@ def key_path(path: str, key: Any) -> str:
     plain = isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", key) is not None
     dotted = f"{path}.{key}" if path else str(key)
     return dotted if plain else f"{path}[{shown(key)}]"
+
+
+def check_choices(choices: Any, path: str, errors: list, stored: bool = False) -> None:
+    """A categorical's choices: 1 to MAX_CHOICES distinct storable scalars (no cap when ``stored``)."""
+    if not isinstance(choices, list) or not choices:
+        errors.append((path, "must be a non-empty list of values"))
+        return
+    if len(choices) > MAX_CHOICES and not stored:
+        errors.append((path, f"has {len(choices)} values; at most {MAX_CHOICES} are allowed (use an int dimension)"))
+        return
+    seen: set[tuple] = set()  # a set, not pairwise comparisons: 1,000 choices check in a millisecond
+    for j, c in enumerate(choices):
+        problem = scalar_problem(c)
+        if problem is not None:
+            errors.append((f"{path}[{j}]", problem))
+        elif scalar_key(c) in seen:
+            errors.append((f"{path}[{j}]", f"duplicate choice {shown(c)}"))
+        else:
+            seen.add(scalar_key(c))
