@@ -11,14 +11,16 @@ function showConnection(state) {
   if (el) { el.dataset.state = state; el.textContent = state; }
 }
 
-// Close codes after which reconnecting cannot help (studies/payloads.py, via the page).
-function finalCloseCodes() {
+// Close codes after which reconnecting cannot help (studies/payloads.py, via the page),
+// each mapped to the state the connection indicator then shows.
+function finalCloseStates() {
   const el = document.getElementById("close-codes");
-  return new Set(el ? Object.values(JSON.parse(el.textContent)) : []);
+  const codes = el ? JSON.parse(el.textContent) : {};
+  return new Map(Object.entries(codes).map(([state, code]) => [code, state]));
 }
 
 export function follow(path, cursor, handlers) {
-  const final = finalCloseCodes();
+  const finalStates = finalCloseStates();
   let last = cursor;
   let delay = 250;
   const open = () => {
@@ -35,8 +37,10 @@ export function follow(path, cursor, handlers) {
       if (handlers.after) handlers.after(message);
     };
     socket.onclose = (event) => {
+      // The server's refusals (bad cursor, logged out, no such study) will not change
+      // on a retry: stop, and say why, instead of reconnecting every 5 s forever.
+      if (finalStates.has(event.code)) { showConnection(finalStates.get(event.code)); return; }
       showConnection("offline");
-      if (final.has(event.code)) return;
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 5000);
     };
@@ -71,6 +75,12 @@ export function formatValue(value) {
   if (value === null || value === undefined) return "";
   if (typeof value !== "number") return String(value);
   return Number(value.toPrecision(6)).toString();
+}
+
+// Plotly reads a subset of HTML in trace names, axis titles, tick labels and hover
+// text (<b>, <a href>, entities). User text handed to it is escaped so it shows as typed.
+export function plotText(value) {
+  return String(value ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 export function formatPercent(done, total) {
