@@ -70,7 +70,7 @@ def test_percentile_pruner_keeps_only_the_top_fraction(direction, value, pruned)
         (lambda: PercentilePruner(float("nan")), "percentile", "between 0 and 100"),
         (lambda: PercentilePruner(True), "percentile", "between 0 and 100"),
         (lambda: MedianPruner(n_warmup_steps=-1), "n_warmup_steps", "non-negative integer, at most 10000000 (got -1)"),
-        (lambda: MedianPruner(n_warmup_steps=1.5), "n_warmup_steps", "non-negative integer, at most 10000000 (got 1.5)"),
+        (lambda: MedianPruner(n_warmup_steps=1.5), "n_warmup_steps", "at most 10000000 (got 1.5)"),
         (lambda: MedianPruner(n_min_trials=-2), "n_min_trials", "non-negative integer, at most 10000000 (got -2)"),
         (lambda: MedianPruner(n_min_trials=10**8), "n_min_trials", "at most 10000000 (got 100000000)"),
     ],
