@@ -17,6 +17,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Annotated
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -100,12 +101,15 @@ def objective_error(request, exc: ObjectiveError):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
-    cause = exc.__cause__
-    if isinstance(cause, RequestDataTooBig):
-        return error(request, 413, "the body is too large")
-    if isinstance(cause, BadBody):
-        return error(request, 400, str(cause))
+    if isinstance(exc.__cause__, BadBody):  # ninja wraps parser errors; say what was wrong
+        return error(request, 400, str(exc.__cause__))
     return error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, exc: RequestDataTooBig):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error(request, 413, f"the body is larger than the {limit} bytes this server accepts")
 
 
 @api.exception_handler(Http404)

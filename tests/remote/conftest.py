@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -10,7 +13,7 @@ from django.test import Client
 
 from studies import services
 from studies.services import tokens
-from tests.web.conftest import quadratic_spec
+from tests.web.conftest import quadratic_spec, start_daphne  # noqa: F401  (a fixture, shared with the web tests)
 
 
 def remote_spec(name: str = "remote", n_trials: int = 6, **extra) -> dict:
@@ -62,3 +65,37 @@ def api(token) -> Api:
 @pytest.fixture
 def remote_study(db):
     return services.create_study(remote_spec())
+
+
+class Http:
+    """JSON over real HTTP (a live Daphne) with a bearer token; returns (status, body)."""
+
+    def __init__(self, base_url: str, token: str):
+        self.base_url, self.token = base_url, token
+
+    def call(self, method: str, path: str, body=None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def post(self, path: str, body=None) -> tuple[int, Any]:
+        return self.call("POST", path, body if body is not None else {})
+
+    def get(self, path: str) -> tuple[int, Any]:
+        return self.call("GET", path)
+
+
+def project_token(project, username: str = "remote") -> str:
+    """A staff login and a token for it, made with the real commands."""
+    project.run("create_login", username, "--staff")
+    return project.run("create_token", username).stdout.strip()
