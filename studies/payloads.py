@@ -25,6 +25,7 @@ TRIAL_COMPLETED = "trial_completed"
 TRIAL_PRUNED = "trial_pruned"
 TRIAL_FAILED = "trial_failed"
 TRIAL_REQUEUED = "trial_requeued"
+TRIAL_ENQUEUED = "trial_enqueued"
 BEST_UPDATED = "best_updated"
 # Not stored: the first frame of a socket opened without a cursor.
 SNAPSHOT = "snapshot"
@@ -153,6 +154,15 @@ class TrialRequeued(Payload):
     number: int
     params: dict[str, Any]
     previous_error: str
+
+
+@dataclass(frozen=True)
+class TrialEnqueued(Payload):
+    """A configuration queued by hand (``POST .../enqueue/``): the next claim takes it."""
+
+    type: ClassVar[str] = TRIAL_ENQUEUED
+    number: int
+    params: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .core.trials import TrialOutcome, TrialState
 from .execution import InProcessExecutor, TrialExecutor
 from .executors import registry
 from .models import Study, StudyState, Trial
+from .pruning import should_prune
 
 
 def heartbeat_interval(grace: float) -> float:
@@ -75,11 +76,15 @@ class TrialHooks:
             self.objective_values[step] = metrics[self.metric]
 
     def should_prune(self, step: int) -> bool:
-        if step not in self.objective_values:
-            return False
-        peers = selectors.peers_at_step(self.trial.study_id, self.metric, step)
-        peers = [p for p in peers if p.number != self.trial.number]
-        return self.pruner.should_prune(step, self.objective_values, peers, self.direction)
+        return should_prune(
+            study_id=self.trial.study_id,
+            number=self.trial.number,
+            metric=self.metric,
+            step=step,
+            own=self.objective_values,
+            pruner=self.pruner,
+            direction=self.direction,
+        )
 
 
 class Heartbeat:
@@ -182,6 +187,11 @@ class StudyRunner:
 
     def run(self) -> RunSummary:
         summary = RunSummary()
+        if not self.study.executor:
+            raise LookupError(
+                f"study {self.study.name!r} has no executor: its trials come from remote clients "
+                f"(POST /api/studies/{self.study.pk}/ask/); give it an executor in the admin to run it here"
+            )
         registry.get(self.study.executor)  # LookupError naming the registered executors, before any claim
         self.execute.prepare()  # e.g. start the executor process, so a bad setting fails before any claim
         with stop_on_signals(self.request_stop):

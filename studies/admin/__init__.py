@@ -4,9 +4,10 @@ from django.contrib import admin
 
 from ..login_throttle import ThrottledAdminAuthenticationForm
 from .study_admin import StudyAdmin
+from .token_admin import ApiTokenAdmin
 from .trial_admin import TrialAdmin
 
 # The admin's login page counts failures with the dashboard's (studies.login_throttle).
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
-__all__ = ["StudyAdmin", "TrialAdmin"]
+__all__ = ["ApiTokenAdmin", "StudyAdmin", "TrialAdmin"]

@@ -61,7 +61,7 @@ EDITABLE_WHEN_LOCKED = ("description", "n_trials")
 
 
 def executor_choices():
-    return [("", "---------")] + [
+    return [("", "none: trials come from remote clients (the HTTP API)")] + [
         (i.name, f"{i.name} — {i.description}" if i.description else i.name) for i in registry.all()
     ]
 
@@ -112,7 +112,8 @@ class StudyForm(forms.ModelForm):
     executor = forms.CharField(
         required=False,
         widget=forms.Select(choices=executor_choices),  # type: ignore[arg-type]  # Django 5 takes a callable
-        help_text="A registered executor (see list_executors); code cannot be named here.",
+        help_text="A registered executor (see list_executors); code cannot be named here. "
+        "None: trials come only from remote clients (POST /api/studies/<id>/ask/).",
     )
     metric = forms.CharField(
         required=False,
@@ -247,6 +248,9 @@ class StudyForm(forms.ModelForm):
             raw["search_space"] = self.instance.spec["search_space"]
         else:
             raw["search_space"] = [row.to_raw() for row in self._rows()]
+        retries = (getattr(self.instance, "spec", None) or {}).get("max_retries")
+        if retries:
+            raw["max_retries"] = retries  # not on the form: kept as the spec (API, file) set it
         return raw
 
     # --- validation ---------------------------------------------------------------

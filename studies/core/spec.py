@@ -27,14 +27,25 @@ from .trials import Direction
 # Matched with fullmatch: "$" would also accept a name ending in a newline.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_TRIALS = 10_000_000
+MAX_RETRIES = 100
 T = TypeVar("T")
-TOP_LEVEL_FIELDS = {"name", "description", "executor", "objective", "sampler", "n_trials", "pruner", "search_space"}
+TOP_LEVEL_FIELDS = {
+    "name",
+    "description",
+    "executor",
+    "objective",
+    "sampler",
+    "n_trials",
+    "pruner",
+    "search_space",
+    "max_retries",
+}
 
 
 @dataclass(frozen=True)
 class StudySpec:
     name: str
-    executor: str
+    executor: str  # "" for a study whose trials come only from remote clients
     metric: str
     direction: Direction
     sampler: dict[str, Any]
@@ -42,10 +53,11 @@ class StudySpec:
     n_trials: int
     space: SearchSpace
     description: str = ""
+    max_retries: int = 0  # times a failed trial (e.g. a lost remote client's) is re-queued
 
     def to_dict(self) -> dict[str, Any]:
         """The normalised JSON form: defaults filled in, round-trips through parse_spec."""
-        return {
+        spec = {
             "name": self.name,
             "description": self.description,
             "executor": self.executor,
@@ -55,6 +67,12 @@ class StudySpec:
             "pruner": dict(self.pruner),
             "search_space": self.space.to_spec(),
         }
+        # Optional fields appear only when set, so older specs keep their exact form.
+        if not self.executor:
+            del spec["executor"]
+        if self.max_retries:
+            spec["max_retries"] = self.max_retries
+        return spec
 
 
 def parse_spec(raw: Any, executors: Collection[str] | None = None, *, stored: bool = False) -> StudySpec:
@@ -82,18 +100,14 @@ def parse_spec(raw: Any, executors: Collection[str] | None = None, *, stored: bo
     elif problem := text_problem(description, MAX_DESCRIPTION_LENGTH, controls=True):
         errors.append(("description", problem))
 
-    executor: Any = raw.get("executor")
-    if not isinstance(executor, str) or not executor or text_problem(executor, 200):
-        errors.append(("executor", "must name a registered executor (see list_executors)"))
-    elif executors is not None and executor not in executors:
-        known = ", ".join(sorted(executors)) or "none registered"
-        errors.append(("executor", f"unknown executor {shown(executor)}; registered: {known}"))
+    executor = _parse_executor(raw.get("executor"), executors, errors)
 
     metric, direction = _parse_objective(raw.get("objective"), errors)
     space = _section(errors, "search_space", parse_space, raw.get("search_space"), stored)
     pruner = _section(errors, "pruner", parse_pruner, raw.get("pruner"))
     sampler = _section(errors, "sampler", parse_sampler, raw.get("sampler", {"type": "random"}), space)
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
+    max_retries = _parse_retries(raw.get("max_retries", 0), errors)
     if errors:
         raise SpecError(errors)
     # Reached only without errors, so every part parsed; this tells the type checker so.
@@ -109,7 +123,29 @@ def parse_spec(raw: Any, executors: Collection[str] | None = None, *, stored: bo
         n_trials=n_trials,
         space=space,
         description=description,
+        max_retries=max_retries,
     )
+
+
+def _parse_executor(raw: Any, executors: Collection[str] | None, errors: list[tuple[str, str]]) -> str:
+    if raw is None:
+        return ""  # remote-only: trials come from clients of POST /api/studies/<id>/ask/
+    if not isinstance(raw, str) or not raw or text_problem(raw, 200):
+        errors.append(
+            ("executor", "must name a registered executor (see list_executors), or be omitted for remote trials only")
+        )
+        return ""
+    if executors is not None and raw not in executors:
+        known = ", ".join(sorted(executors)) or "none registered"
+        errors.append(("executor", f"unknown executor {shown(raw)}; registered: {known}"))
+    return raw
+
+
+def _parse_retries(raw: Any, errors: list[tuple[str, str]]) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= MAX_RETRIES:
+        errors.append(("max_retries", f"must be an integer from 0 to {MAX_RETRIES} (got {shown(raw)})"))
+        return 0
+    return raw
 
 
 def _section(errors: list[tuple[str, str]], prefix: str, parse: Callable[..., T], *args: Any) -> T | None:

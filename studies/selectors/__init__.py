@@ -16,7 +16,7 @@ never ``Model.objects``; writes go through ``studies.services``. Use
 from .cursor import EVENT_PAGE, event_page, events_after, last_event_id, read_at_cursor
 from .exports import intermediate_by_trial, trial_rows
 from .plots import plot_data
-from .snapshots import history_snapshots, peers_at_step
+from .snapshots import history_snapshots, peers_at_step, reported_values
 from .studies import (
     has_running_trials,
     list_snapshot,
@@ -48,6 +48,7 @@ __all__ = [
     "plot_data",
     "progress_percent",
     "read_at_cursor",
+    "reported_values",
     "running_studies",
     "studies_by_name",
     "study_detail",

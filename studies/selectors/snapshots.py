@@ -38,3 +38,8 @@ def peers_at_step(study_id: int, metric: str, step: int) -> list[FrozenTrial]:
         study_id=study_id, metric=metric, step=step, trial__state=TrialState.COMPLETED.value
     ).values_list("trial__number", "value")
     return [FrozenTrial(number=n, state=TrialState.COMPLETED, params={}, intermediate={step: v}) for n, v in rows]
+
+
+def reported_values(trial_id: int, metric: str) -> dict[int, float]:
+    """A trial's stored objective values by step (a remote trial's, for its pruner)."""
+    return dict(TrialValue.objects.filter(trial_id=trial_id, metric=metric).values_list("step", "value"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -68,7 +68,7 @@ def progress_data(study: Study) -> dict[str, Any]:
     return StudyProgress.of(study).to_data()
 
 
-def start_study(study: Study, from_states: list[str] | None = None) -> bool:
+def start_study(study: Study, from_states: Sequence[str] | None = None) -> bool:
     """Move a study to ``running``; emits study_started. False if it was already running/complete.
 
     ``from_states`` narrows which states may move (``run_worker`` takes only queued ones).
@@ -97,7 +97,8 @@ def claim_queued_study() -> Study | None:
     Two ``run_worker`` processes polling together never both start one study: only
     one UPDATE finds it still ``queued``.
     """
-    for study in Study.objects.filter(state=StudyState.QUEUED).order_by("updated_at", "pk")[:20]:
+    queued = Study.objects.filter(state=StudyState.QUEUED).exclude(executor="")  # "": remote clients only
+    for study in queued.order_by("updated_at", "pk")[:20]:
         if start_study(study, from_states=[StudyState.QUEUED]):
             return study
     return None
@@ -110,6 +111,7 @@ def joinable_study(exclude: Collection[int] = frozenset()) -> Study | None:
     return (
         Study.objects.filter(state=StudyState.RUNNING)
         .exclude(pk__in=exclude)
+        .exclude(executor="")  # trials of remote-only studies come from remote clients
         .annotate(claimed=claimed, waiting=waiting)
         .filter(Q(claimed__lt=F("n_trials")) | Q(waiting__gt=0))
         .order_by("started_at", "pk")
