@@ -48,8 +48,10 @@ class ValidationError(SomatizeError):
         return [(str(e.get("field", "")), str(e.get("message", ""))) for e in listed or [] if isinstance(e, dict)]
 
     def __str__(self) -> str:
-        lines = [super().__str__()] + [f"  {field}: {message}" for field, message in self.errors]
-        return "\n".join(lines)
+        if not self.errors:
+            return super().__str__()
+        lines = [f"{self.status}: the server refused the request:"]
+        return "\n".join(lines + [f"  {field}: {message}" for field, message in self.errors])
 
 
 class Conflict(SomatizeError):

@@ -97,7 +97,7 @@ class Trial:
         """End the trial as failed, with a one-line ``error`` and an optional ``traceback``."""
         body = {"state": "failed", "error": error[:1000]}
         if traceback:
-            body["traceback"] = traceback
+            body["traceback"] = traceback[-100_000:]  # the end of a long traceback says the most
         self._tell(body, retry_for=retry_for)
 
     def _tell(self, body: dict[str, Any], retry_for: float | None = None) -> None:

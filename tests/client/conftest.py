@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.conftest import Project
-from tests.web.conftest import Daphne
+from tests.web.conftest import Daphne, chromium, start_daphne
+
+__all__ = ["chromium", "start_daphne"]  # the web tests' fixtures, used here too
 
 
 def create_token(project: Project, username: str, *, staff: bool = True) -> str:
@@ -66,12 +69,16 @@ class Remote:
         return self.client().transport.request("GET", f"/api/studies/{study_id}/trials/{number}/")
 
 
-@pytest.fixture
-def remote(project, start_daphne) -> Remote:
-    """Daphne on a fresh SQLite project, with a staff login's token."""
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory, migrated_sqlite) -> Iterator[Remote]:
+    """Daphne on a fresh SQLite project, with a staff login's token; one per test module
+    (starting Django processes is the slow part), so each test uses its own study names."""
+    data_dir = tmp_path_factory.mktemp("remote")
+    shutil.copy(migrated_sqlite, data_dir / "somatize.sqlite3")
+    project = Project(data_dir)
     token = create_token(project, "runner")
-    return Remote(project, start_daphne(project), token)
-
-
-def write_json(path, data) -> None:
-    path.write_text(json.dumps(data))
+    daphne = Daphne(project.env).start()
+    try:
+        yield Remote(project, daphne, token)
+    finally:
+        daphne.stop()
