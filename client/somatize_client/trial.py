@@ -101,13 +101,16 @@ class Trial:
         self._tell(body, retry_for=retry_for)
 
     def _tell(self, body: dict[str, Any], retry_for: float | None = None) -> None:
+        heartbeats = self.study.client.heartbeats
+        heartbeats.remove(self)  # first, so no beat races the tell and reads as "declared lost"
         try:
             self._transport.request("POST", self._path + "tell/", body, retry_for=retry_for)
         except Conflict:
-            self.study.client.heartbeats.remove(self)  # the server ended it already: stop beating
+            raise  # the server ended it already: nothing to keep alive
+        except SomatizeError:
+            heartbeats.add(self)  # refused (e.g. a bad metric): still running, the script may tell again
             raise
         self.state = body["state"]
-        self.study.client.heartbeats.remove(self)
 
     def __enter__(self) -> Trial:
         return self
@@ -187,8 +190,9 @@ class Heartbeats:
             # Retried until the next beat is due: one lost beat is fine, the grace has four.
             self._transport.request("POST", trial._path + "heartbeat/", retry_for=trial.heartbeat_interval)
         except Conflict:
-            self.remove(trial)
-            if trial.state is None:  # else the tell just won the race with this beat
+            with self._changed:
+                beating = self._due.pop(trial, None) is not None
+            if beating:  # else it was being told meanwhile: the tell explains the 409
                 log.warning("somatize: trial %d is no longer running on the server (declared lost?)", trial.number)
         except SomatizeError as exc:
             log.warning("somatize: heartbeat of trial %d failed: %s", trial.number, exc)
