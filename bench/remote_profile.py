@@ -69,17 +69,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     client = set_up(args)
     total = args.history + 2 * args.probe
-    spec = {
-        "name": "profile",
-        "objective": {"metric": "value", "direction": "minimize"},
-        "sampler": {"type": "random", "seed": 1},
-        "n_trials": total,
-        "search_space": [
-            {"name": "x", "type": "float", "low": -1.0, "high": 1.0},
-            {"name": "y", "type": "float", "low": -1.0, "high": 1.0},
-        ],
-    }
-    study = post(client, "/api/studies/", spec)["id"]
+    from bench.remote import spec
+
+    study = post(client, "/api/studies/", spec("profile", total))["id"]
 
     def round_trip(i: int) -> tuple[float, float]:
         started = time.perf_counter()
