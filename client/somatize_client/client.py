@@ -51,7 +51,8 @@ class Client:
         ``ValidationError`` listing every problem.
         """
         try:
-            answer = self.transport.request("POST", "/api/studies/", spec, idempotent=False)
+            # With exist_ok a retry is safe: if the lost answer was a creation, the retry's 409 finds it.
+            answer = self.transport.request("POST", "/api/studies/", spec, idempotent=exist_ok)
         except Conflict as exc:
             if not exist_ok or not isinstance(exc.body, dict) or "id" not in exc.body:
                 raise

@@ -9,7 +9,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, NoTrialAvailable, ValidationError
+from .errors import Conflict, NoTrialAvailable, ServerUnreachable, ValidationError
 from .trial import INTERRUPT_TELL_SECONDS, Trial
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ class _Run:
             with trial:  # tells pruned / failed (with the traceback) / interrupted
                 outcome = self.objective(trial)
                 tell_outcome(trial, outcome)
+        except ServerUnreachable:
+            raise  # retried for long already: stop, rather than fail trial after trial
         except Exception as exc:
             log.warning("somatize: trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
         finally:
