@@ -1,41 +1,128 @@
 """JSON endpoints: the same data as the pages and sockets, with an ``after`` cursor.
 
-Every response carries ``last_event_id``: read a resource, then open the websocket with
-``?after=<last_event_id>`` and nothing is missed between the two.
+Every read response carries ``last_event_id``: read a resource, then open the websocket
+with ``?after=<last_event_id>`` and nothing is missed between the two. The API is one
+django-ninja ``NinjaAPI``: it checks bodies against their schemas and describes every
+endpoint at ``/api/schema/`` (OpenAPI 3). The writes (remote trials) are registered
+on the same ``api`` by ``studies.api_remote``, which the URL conf imports; how callers
+authenticate is in ``studies.api_auth``.
+
+Errors are turned into JSON here, once for the whole API (handlers below), so the
+views hold no error plumbing: every refusal is ``{"error": "..."}`` with a 4xx status,
+plus ``errors`` (each field and what to fix) when a body or spec is invalid.
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from typing import Annotated
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from ninja import NinjaAPI, Path, Query
+from ninja.errors import HttpError, ValidationError
 
 from . import dashboard, events
-from .core.errors import SpecError
+from .api_auth import BadBody, StrictJSON, TokenOrSession
+from .api_schemas import ErrorOut
+from .core.errors import ObjectiveError, SpecError
 from .core.trialquery import parse_trial_query
 from .models import Study, Trial
 from .plots import plot_data
-from .shapes import EventPage
+from .services.remote import Conflict, NameTaken
+from .shapes import EventPage, PlotData, StudyDetail, StudyList, TrialDetail, TrialPage
 
 EVENT_PAGE = 1000
+# Ids beyond these cannot exist (64-bit keys; trial numbers are 32-bit), so they are 404s.
+StudyId = Annotated[int, Path(ge=0, le=2**63 - 1)]
+TrialNumber = Annotated[int, Path(ge=0, le=2**31 - 1)]
+# The refusals the API answers, each as ErrorOut (a 405 comes from Django, before the API).
+ERRORS = {frozenset({400, 401, 403, 404, 409, 413}): ErrorOut}
 
 
-def api_login_required(view):
-    """401 with a JSON body (not a redirect to the login page) for scripts and fetch()."""
+def _schema_needs_login(view):
+    """The schema, like every JSON endpoint (DESIGN.md section 7), needs a login or a token."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return JsonResponse({"error": "log in first: POST /login/ or use a browser session"}, status=401)
+        try:
+            TokenOrSession()(request)
+        except HttpError as exc:
+            return JsonResponse({"error": str(exc)}, status=exc.status_code)
         return view(request, *args, **kwargs)
 
     return wrapped
 
 
-def bad_request(error: SpecError) -> JsonResponse:
-    return JsonResponse({"error": str(error), "fields": {path: message for path, message in error.errors}}, status=400)
+api = NinjaAPI(
+    title="Somatize Studies",
+    version="1",
+    description="Studies, trials and events; remote trials ask for configurations and tell results.",
+    auth=TokenOrSession(),
+    parser=StrictJSON(),
+    urls_namespace="api",
+    openapi_url="/schema/",
+    docs_url=None,  # the interactive docs page would load third-party JavaScript
+    docs_decorator=_schema_needs_login,
+)
+
+
+def error(request, status: int, message: str, **extra):
+    return api.create_response(request, {"error": message, **extra}, status=status)
+
+
+@api.exception_handler(SpecError)
+def spec_error(request, exc: SpecError):
+    return error(
+        request,
+        400,
+        str(exc),
+        errors=[{"field": path, "message": message} for path, message in exc.errors],
+        fields={path: message for path, message in exc.errors},
+    )
+
+
+@api.exception_handler(ValidationError)
+def body_error(request, exc: ValidationError):
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"][2:] if p != "body") or "body", "message": e["msg"]}
+        for e in exc.errors
+    ]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return error(request, 400, f"invalid request: {summary}", errors=errors)
+
+
+@api.exception_handler(ObjectiveError)
+def objective_error(request, exc: ObjectiveError):
+    return error(request, 400, str(exc))
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, BadBody):  # ninja wraps parser errors; say what was wrong
+        return error(request, 400, str(exc.__cause__))
+    return error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, exc: RequestDataTooBig):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error(request, 413, f"the body is larger than the {limit} bytes this server accepts")
+
+
+@api.exception_handler(Http404)
+@api.exception_handler(LookupError)
+def not_found(request, exc):
+    message = str(exc) if isinstance(exc, LookupError) else "no such study or trial"
+    return error(request, 404, message.strip('"'))
+
+
+@api.exception_handler(Conflict)
+def conflict(request, exc: Conflict):
+    extra = {"id": exc.study_id} if isinstance(exc, NameTaken) else {}
+    return error(request, 409, str(exc), **extra)
 
 
 def _cursor(request, name: str = "after") -> int:
@@ -55,59 +142,60 @@ def _event_page(after: int, **filters) -> EventPage:
     return {"events": page, "more": more, "last_event_id": resume}
 
 
-@require_GET
-@api_login_required
-def studies(request):
-    return JsonResponse(dashboard.study_list())
+# Reads return JsonResponse: the dashboard's exact bytes, with no second serialisation.
+# ``response=`` declares their shapes (studies.shapes) for the schema.
 
 
-@require_GET
-@api_login_required
-def study(request, study_id: int):
+@api.get("/studies/", response={200: StudyList, **ERRORS}, summary="every study's summary (or one, by name)")
+def studies(request, name: str | None = None):
+    listing = dashboard.study_list()
+    if name is not None:
+        listing["studies"] = [s for s in listing["studies"] if s["name"] == name]
+    return JsonResponse(listing)
+
+
+@api.get("/studies/{study_id}/", response={200: StudyDetail, **ERRORS}, summary="one study")
+def study(request, study_id: StudyId):
     cursor = dashboard.last_event_id()  # before the study row, so replay covers what follows
     return JsonResponse(dashboard.study_detail(get_object_or_404(Study, pk=study_id), cursor))
 
 
-@require_GET
-@api_login_required
-def plots(request, study_id: int):
+@api.get("/studies/{study_id}/plots/", response={200: PlotData, **ERRORS}, summary="bounded plot series")
+def plots(request, study_id: StudyId):
     return JsonResponse(plot_data(get_object_or_404(Study, pk=study_id)))
 
 
-@require_GET
-@api_login_required
-def trials(request, study_id: int):
+@api.get(
+    "/studies/{study_id}/trials/",
+    response={200: TrialPage, **ERRORS},
+    summary="one page of trials",
+    description="Also filters by parameter: min.NAME=, max.NAME=, in.NAME= (repeatable).",
+)
+def trials(
+    request,
+    study_id: StudyId,
+    sort: Query[str | None] = None,
+    state: Query[str | None] = None,
+    page: Query[str | None] = None,
+    page_size: Query[str | None] = None,
+):
     found = get_object_or_404(Study, pk=study_id)
-    try:
-        query = parse_trial_query(dict(request.GET.lists()), dashboard.study_space(found))
-    except SpecError as exc:
-        return bad_request(exc)
+    query = parse_trial_query(dict(request.GET.lists()), dashboard.study_space(found))
     return JsonResponse(dashboard.trial_page(found, query))
 
 
-@require_GET
-@api_login_required
-def trial(request, study_id: int, number: int):
+@api.get("/studies/{study_id}/trials/{number}/", response={200: TrialDetail, **ERRORS}, summary="one trial")
+def trial(request, study_id: StudyId, number: TrialNumber):
     found = get_object_or_404(Study, pk=study_id)
     return JsonResponse(dashboard.trial_detail(found, get_object_or_404(Trial, study=found, number=number)))
 
 
-@require_GET
-@api_login_required
-def study_events(request, study_id: int):
+@api.get("/studies/{study_id}/events/", response={200: EventPage, **ERRORS}, summary="a study's events after a cursor")
+def study_events(request, study_id: StudyId, after: Query[str | None] = None):
     get_object_or_404(Study, pk=study_id)
-    try:
-        after = _cursor(request)
-    except SpecError as exc:
-        return bad_request(exc)
-    return JsonResponse(_event_page(after, study_id=study_id))
+    return JsonResponse(_event_page(_cursor(request), study_id=study_id))
 
 
-@require_GET
-@api_login_required
-def list_events(request):
-    try:
-        after = _cursor(request)
-    except SpecError as exc:
-        return bad_request(exc)
-    return JsonResponse(_event_page(after, types=events.LIST_EVENT_TYPES))
+@api.get("/events/", response={200: EventPage, **ERRORS}, summary="every study's list events after a cursor")
+def list_events(request, after: Query[str | None] = None):
+    return JsonResponse(_event_page(_cursor(request), types=events.LIST_EVENT_TYPES))

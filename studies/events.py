@@ -49,8 +49,8 @@ def parse_cursor(raw: str) -> int:
         value = int(raw)
     except ValueError:
         raise ValueError(f"must be a whole number (an event id), got {raw!r}") from None
-    if value < 0:
-        raise ValueError("must be 0 or more")
+    if not 0 <= value < 2**63:
+        raise ValueError("must be an event id from 0 up (a 64-bit integer)")
     return value
 
 

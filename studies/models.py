@@ -7,6 +7,7 @@ scan trials and concurrent workers never race a read-modify-save.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from studies.core.trials import TrialState
@@ -23,7 +24,7 @@ class StudyState(models.TextChoices):
 class Study(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True, default="")
-    executor = models.CharField(max_length=200)
+    executor = models.CharField(max_length=200, blank=True)  # "": trials come only from remote clients
     # The normalised spec as parsed by studies.core.spec; the source of truth for
     # the objective, sampler, pruner and search space.
     spec = models.JSONField()
@@ -42,6 +43,8 @@ class Study(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "studies"
+        # Writes over the API (create, ask, tell, enqueue) need it; staff have it implicitly.
+        permissions = [("run_studies", "Can create and run studies and their trials")]
 
     def __str__(self) -> str:
         return self.name
@@ -63,10 +66,19 @@ class Trial(models.Model):
     worker_id = models.CharField(max_length=200, blank=True, default="")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     retries = models.PositiveIntegerField(default=0)
+    # A remote client's idempotency key for ``ask``: the same key gets the same trial.
+    request_id = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["study", "number"]
-        constraints = [models.UniqueConstraint(fields=["study", "number"], name="trial_number_unique_per_study")]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="trial_number_unique_per_study"),
+            models.UniqueConstraint(
+                fields=["study", "request_id"],
+                condition=~models.Q(request_id=""),
+                name="trial_request_id_unique_per_study",
+            ),
+        ]
         indexes = [
             models.Index(fields=["study", "state"], name="trial_study_state"),
             models.Index(fields=["study", "value"], name="trial_study_value"),
@@ -108,3 +120,22 @@ class StudyEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["study", "id"], name="event_study_id")]
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; ``prefix`` names it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, default="")
+    prefix = models.CharField(max_length=16, db_index=True)  # the token's first characters, for display
+    digest = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the whole token
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or 'unnamed'})"

@@ -24,7 +24,7 @@ from .core.samplers import make_sampler
 from .core.trials import TrialOutcome, TrialState
 from .executors import TrialContext, registry, run_executor
 from .models import Study, StudyState, Trial
-from .selectors import peers_at_step
+from .pruning import should_prune
 
 
 def heartbeat_interval(grace: float) -> float:
@@ -75,11 +75,15 @@ class TrialHooks:
             self.objective_values[step] = metrics[self.metric]
 
     def should_prune(self, step: int) -> bool:
-        if step not in self.objective_values:
-            return False
-        peers = peers_at_step(self.trial.study_id, self.metric, step)
-        peers = [p for p in peers if p.number != self.trial.number]
-        return self.pruner.should_prune(step, self.objective_values, peers, self.direction)
+        return should_prune(
+            study_id=self.trial.study_id,
+            number=self.trial.number,
+            metric=self.metric,
+            step=step,
+            own=self.objective_values,
+            pruner=self.pruner,
+            direction=self.direction,
+        )
 
 
 def execute_in_process(executor_name: str, trial: Trial, hooks: TrialHooks) -> TrialOutcome:
@@ -188,6 +192,11 @@ class StudyRunner:
 
     def run(self) -> RunSummary:
         summary = RunSummary()
+        if not self.study.executor:
+            raise LookupError(
+                f"study {self.study.name!r} has no executor: its trials come from remote clients "
+                f"(POST /api/studies/{self.study.pk}/ask/); give it an executor in the admin to run it here"
+            )
         registry.get(self.study.executor)  # LookupError naming the registered executors, before any claim
         prepare = getattr(self.execute, "prepare", None)
         if prepare is not None:

@@ -7,7 +7,10 @@ Every websocket frame is an ``EventMessage``; ``snapshot`` frames carry a
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
+
+# typing_extensions: pydantic (the OpenAPI schema) reads TypedDicts only from there on Python < 3.12.
+from typing_extensions import TypedDict
 
 
 class EventMessage(TypedDict):

@@ -81,6 +81,7 @@ follow(`/ws/studies/${study.id}/`, study.last_event_id, {
   best_updated: (message) => showBest(message.data.value, message.data.number, message.data.params),
   trial_started: trialsChanged,
   trial_requeued: trialsChanged,
+  trial_enqueued: trialsChanged,
   trial_metric: (message) => plots.apply(message),
   trial_completed: (message) => { terminal(message); refreshImportance(); },
   trial_pruned: terminal,

@@ -60,7 +60,7 @@ EDITABLE_WHEN_LOCKED = ("description", "n_trials")
 
 
 def executor_choices():
-    return [("", "---------")] + [
+    return [("", "none: trials come from remote clients (the HTTP API)")] + [
         (i.name, f"{i.name} — {i.description}" if i.description else i.name) for i in registry.all()
     ]
 
@@ -98,7 +98,8 @@ class StudyForm(forms.ModelForm):
     executor = forms.CharField(
         required=False,
         widget=forms.Select(choices=executor_choices),
-        help_text="A registered executor (see list_executors); code cannot be named here.",
+        help_text="A registered executor (see list_executors); code cannot be named here. "
+        "None: trials come only from remote clients (POST /api/studies/<id>/ask/).",
     )
     metric = forms.CharField(
         required=False,

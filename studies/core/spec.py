@@ -19,13 +19,24 @@ from .trials import Direction
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_TRIALS = 10_000_000
-TOP_LEVEL_FIELDS = {"name", "description", "executor", "objective", "sampler", "n_trials", "pruner", "search_space"}
+MAX_RETRIES = 100
+TOP_LEVEL_FIELDS = {
+    "name",
+    "description",
+    "executor",
+    "objective",
+    "sampler",
+    "n_trials",
+    "pruner",
+    "search_space",
+    "max_retries",
+}
 
 
 @dataclass(frozen=True)
 class StudySpec:
     name: str
-    executor: str
+    executor: str  # "" for a study whose trials come only from remote clients
     metric: str
     direction: Direction
     sampler: dict
@@ -33,10 +44,11 @@ class StudySpec:
     n_trials: int
     space: SearchSpace
     description: str = ""
+    max_retries: int = 0  # times a failed trial (e.g. a lost remote client's) is re-queued
 
     def to_dict(self) -> dict:
         """The normalised JSON form: defaults filled in, round-trips through parse_spec."""
-        return {
+        spec = {
             "name": self.name,
             "description": self.description,
             "executor": self.executor,
@@ -46,6 +58,12 @@ class StudySpec:
             "pruner": dict(self.pruner),
             "search_space": self.space.to_spec(),
         }
+        # Optional fields appear only when set, so older specs keep their exact form.
+        if not self.executor:
+            del spec["executor"]
+        if self.max_retries:
+            spec["max_retries"] = self.max_retries
+        return spec
 
 
 def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
@@ -66,8 +84,12 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
         errors.append(("description", "must be a string"))
 
     executor = raw.get("executor")
-    if not isinstance(executor, str) or not executor:
-        errors.append(("executor", "must name a registered executor (see list_executors)"))
+    if executor is None:
+        executor = ""  # remote-only: trials come from clients of POST /api/studies/<id>/ask/
+    elif not isinstance(executor, str) or not executor:
+        errors.append(
+            ("executor", "must name a registered executor (see list_executors), or be omitted for remote trials only")
+        )
     elif executors is not None and executor not in executors:
         known = ", ".join(sorted(executors)) or "none registered"
         errors.append(("executor", f"unknown executor {executor!r}; registered: {known}"))
@@ -77,6 +99,9 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
     pruner = _section(errors, "pruner", parse_pruner, raw.get("pruner"))
     sampler = _section(errors, "sampler", parse_sampler, raw.get("sampler", {"type": "random"}), space)
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
+    max_retries = raw.get("max_retries", 0)
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or not 0 <= max_retries <= MAX_RETRIES:
+        errors.append(("max_retries", f"must be an integer from 0 to {MAX_RETRIES} (got {max_retries!r})"))
     if errors:
         raise SpecError(errors)
     return StudySpec(
@@ -89,6 +114,7 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
         n_trials=n_trials,
         space=space,
         description=description,
+        max_retries=max_retries,
     )
 
 

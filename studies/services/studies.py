@@ -107,7 +107,8 @@ def claim_queued_study() -> Study | None:
     Two ``run_worker`` processes polling together never both start one study: only
     one UPDATE finds it still ``queued``.
     """
-    for study in Study.objects.filter(state=StudyState.QUEUED).order_by("updated_at", "pk")[:20]:
+    queued = Study.objects.filter(state=StudyState.QUEUED).exclude(executor="")  # "": remote clients only
+    for study in queued.order_by("updated_at", "pk")[:20]:
         if start_study(study, from_states=[StudyState.QUEUED]):
             return study
     return None
@@ -120,6 +121,7 @@ def joinable_study(exclude: set[int] = frozenset()) -> Study | None:
     return (
         Study.objects.filter(state=StudyState.RUNNING)
         .exclude(pk__in=exclude)
+        .exclude(executor="")  # trials of remote-only studies come from remote clients
         .annotate(claimed=claimed, waiting=waiting)
         .filter(Q(claimed__lt=F("n_trials")) | Q(waiting__gt=0))
         .order_by("started_at", "pk")

@@ -158,10 +158,12 @@ def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> N
         events.append(trial.study_id, "trial_metric", {"number": trial.number, "step": step, "metrics": metrics})
 
 
-def heartbeat(trial: Trial) -> None:
+def heartbeat(trial: Trial) -> bool:
     """Heartbeats are stamped and judged by the database's clock, never a worker's: a
-    machine whose clock runs ahead must not take live trials elsewhere for lost."""
-    Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=Now())
+    machine whose clock runs ahead must not take live trials elsewhere for lost.
+
+    False when the trial is no longer running (e.g. already failed as lost)."""
+    return bool(Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=Now()))
 
 
 _EVENT_FOR_STATE = {
@@ -238,13 +240,14 @@ def fail_stale_trials(study: Study, grace_seconds: float) -> int:
     """Fail running trials whose heartbeat is older than the grace period ("worker lost")."""
     cutoff = Now() - Value(timedelta(seconds=grace_seconds), output_field=DurationField())  # the database's clock
     stale = list(Trial.objects.filter(study=study, state=TrialState.RUNNING.value, heartbeat_at__lt=cutoff))
-    failed = 0
-    for trial in stale:
-        outcome = TrialOutcome.failed(
-            f"worker lost: no heartbeat from {trial.worker_id or 'its worker'} for over {grace_seconds:g} s"
-        )
-        failed += finish_trial(trial, outcome)
-    return failed
+    return sum(finish_trial(trial, lost_outcome(trial, grace_seconds)) for trial in stale)
+
+
+def lost_outcome(trial: Trial, grace_seconds: float) -> TrialOutcome:
+    """How a trial whose heartbeat stopped ends, whoever ran it (worker or remote client)."""
+    return TrialOutcome.failed(
+        f"worker lost: no heartbeat from {trial.worker_id or 'its worker'} for over {grace_seconds:g} s"
+    )
 
 
 def requeue_failed(study: Study, max_retries: int) -> int:

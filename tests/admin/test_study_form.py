@@ -95,10 +95,16 @@ def test_the_executor_select_lists_registered_executors_with_their_descriptions(
     assert '<option value="svm_digits">' in page
 
 
-@pytest.mark.parametrize("executor", ["os.system", "tests.support.executors.quadratic", ""])
+@pytest.mark.parametrize("executor", ["os.system", "tests.support.executors.quadratic"])
 def test_it_refuses_an_executor_that_is_not_registered(staff_client, executor):
     form = post_invalid(staff_client, form_data(executor=executor))
     assert "registered" in " ".join(form.errors["executor"])
+
+
+def test_no_executor_makes_a_study_for_remote_clients_only(staff_client):
+    assert staff_client.post(ADD_URL, form_data(executor="")).status_code == 302
+    study = Study.objects.get()
+    assert study.executor == "" and "executor" not in study.spec
 
 
 def test_it_puts_low_not_below_high_on_that_rows_low(staff_client):

@@ -1,0 +1,28 @@
+"""The pruning decision, one function for both kinds of trial.
+
+A worker's executor asks through ``TrialHooks.should_prune`` (its own values kept in
+memory); a remote client's ``report`` asks through ``services.remote.report`` (its own
+values read back from the rows). Both compare with the same peers, the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .models import TrialValue
+from .selectors import peers_at_step
+
+
+def should_prune(
+    *, study_id: int, number: int, metric: str, step: int, own: Mapping[int, float], pruner, direction
+) -> bool:
+    """Whether trial ``number``, with objective values ``own`` by step, should stop at ``step``."""
+    if step not in own:
+        return False  # nothing reported for the objective at this step: nothing to compare
+    peers = [p for p in peers_at_step(study_id, metric, step) if p.number != number]
+    return pruner.should_prune(step, dict(own), peers, direction)
+
+
+def reported_values(trial_id: int, metric: str) -> dict[int, float]:
+    """A trial's stored objective values by step."""
+    return dict(TrialValue.objects.filter(trial_id=trial_id, metric=metric).values_list("step", "value"))

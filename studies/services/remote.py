@@ -1,0 +1,272 @@
+"""Remote trials: what the HTTP ask/tell API does, on top of the workers' own services.
+
+A remote client's trial is claimed, reported, finished and swept for loss by the same
+functions as a worker's (``claim_trial``, ``record_intermediate``, ``finish_trial``,
+``heartbeat``), so events, the dashboard, the export and the pruners cannot tell them
+apart, and both kinds can share one study. What is added here is what a client on a
+flaky network needs: idempotent ``ask`` (``request_id``) and ``tell`` (a repeat of the
+same outcome is answered, not refused), and failing the trials of a client that
+stopped heartbeating.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import DurationField, Value
+from django.db.models.functions import Now
+
+from .. import events
+from ..core.outcome import check_reported, objective_from_result
+from ..core.params import check_params
+from ..core.pruners import make_pruner
+from ..core.samplers import make_sampler
+from ..core.trials import TrialOutcome, TrialState
+from ..models import Study, StudyState, Trial
+from ..pruning import reported_values, should_prune
+from ..study_rows import lock_study_row
+from .errors import StudyExists
+from .studies import create_study, start_study, study_spec
+from .trials import claim_trial, finish_trial, heartbeat, lost_outcome, record_intermediate, requeue_failed
+
+# Remote trials' worker ids start with this, so the web process's sweep (which judges
+# by SOMATIZE_HEARTBEAT_GRACE) never fails a worker's trial that runs on its own grace.
+REMOTE_PREFIX = "remote:"
+STARTABLE = [StudyState.CREATED, StudyState.STOPPED, StudyState.QUEUED]
+
+
+class UnknownStudy(LookupError):
+    def __init__(self, study_id: int):
+        super().__init__(f"no study with id {study_id}; GET /api/studies/ lists them")
+
+
+class UnknownTrial(LookupError):
+    def __init__(self, study: Study, number: int):
+        super().__init__(f"study {study.name!r} has no trial {number}; ask for one with POST .../ask/")
+
+
+class Conflict(ValueError):
+    """The request is well-formed but the study or trial is in a state that refuses it."""
+
+
+class NameTaken(Conflict):
+    def __init__(self, name: str, study_id: int):
+        self.study_id = study_id
+        super().__init__(f"a study named {name!r} already exists (id {study_id}); use it or rename the spec")
+
+
+def create(raw: Any) -> Study:
+    """``create_study`` for the API: a taken name is a Conflict that says which study has it."""
+    try:
+        return create_study(raw)
+    except StudyExists:
+        existing = Study.objects.filter(name=raw["name"]).first()
+        raise NameTaken(raw["name"], existing.pk if existing else 0) from None
+
+
+def get_study(study_id: int) -> Study:
+    study = Study.objects.filter(pk=study_id).first()
+    if study is None:
+        raise UnknownStudy(study_id)
+    return study
+
+
+def _trial(study: Study, number: int) -> Trial:
+    trial = Trial.objects.filter(study=study, number=number).first()
+    if trial is None:
+        raise UnknownTrial(study, number)
+    trial.study = study
+    return trial
+
+
+def _not_running(trial: Trial) -> Conflict:
+    if trial.state == TrialState.WAITING.value:
+        why = "waiting: it was failed (e.g. its client was lost) and re-queued; ask for a trial again"
+    else:
+        why = f"{trial.state}" + (f" ({trial.error})" if trial.error else "")
+        why += "; it no longer takes reports or heartbeats, ask for a new trial"
+    return Conflict(f"trial {trial.number} is not running: it is {why}")
+
+
+def heartbeat_grace() -> float:
+    return settings.SOMATIZE_HEARTBEAT_GRACE
+
+
+def ask(study: Study, *, worker: str = "", request_id: str = "") -> Trial:
+    """Hand out the next trial of ``study`` (starting it if needed), or raise Conflict.
+
+    With ``request_id`` the same request asked again (its answer was lost on the
+    network) gets the same trial, never a second one: the check and the claim run
+    under the event log's lock, which serialises every claiming transaction.
+    """
+    if request_id:
+        found = Trial.objects.filter(study=study, request_id=request_id).first()
+        if found is not None:
+            return found
+    sweep_study(study, heartbeat_grace())
+    if study.state in STARTABLE:
+        start_study(study, from_states=STARTABLE)
+    sampler = _sampler(study)
+    with events.writing():
+        if request_id:
+            found = Trial.objects.filter(study=study, request_id=request_id).first()
+            if found is not None:
+                return found
+        claim = claim_trial(study, REMOTE_PREFIX + (worker or "client"), sampler)
+        if claim is None:
+            raise _nothing_to_hand_out(study)
+        if request_id:
+            Trial.objects.filter(pk=claim.trial.pk).update(request_id=request_id)
+    return claim.trial
+
+
+def _sampler(study: Study):
+    spec = study_spec(study)
+    return make_sampler(spec.sampler, spec.space, spec.direction)
+
+
+def _nothing_to_hand_out(study: Study) -> Conflict:
+    study.refresh_from_db()
+    if study.state == StudyState.COMPLETED:
+        return Conflict(f"study {study.name!r} is completed ({study.n_done}/{study.n_trials} trials)")
+    if study.state != StudyState.RUNNING:
+        return Conflict(f"study {study.name!r} is {study.state}; it hands out no trials now")
+    running = Trial.objects.filter(study=study, state=TrialState.RUNNING.value).count()
+    return Conflict(
+        f"every trial of study {study.name!r}'s budget of {study.n_trials} is handed out ({running} still "
+        "running); ask again later (a lost or failed trial may be re-queued) or raise n_trials"
+    )
+
+
+def report(study: Study, number: int, *, step: int, metrics: dict[str, Any]) -> bool:
+    """Store intermediate values (beats the heartbeat); True when the pruner says stop."""
+    clean = check_reported(metrics)
+    trial = _trial(study, number)
+    if trial.state != TrialState.RUNNING.value:
+        raise _not_running(trial)
+    record_intermediate(trial, step, clean)
+    spec = study_spec(study)
+    return should_prune(
+        study_id=study.pk,
+        number=number,
+        metric=spec.metric,
+        step=step,
+        own=reported_values(trial.pk, spec.metric),
+        pruner=make_pruner(spec.pruner),
+        direction=spec.direction,
+    )
+
+
+def beat(study: Study, number: int) -> None:
+    trial = _trial(study, number)
+    if not heartbeat(trial):
+        trial.refresh_from_db()
+        raise _not_running(trial)
+
+
+def outcome_of(study: Study, state: str, **given: Any) -> TrialOutcome:
+    """The outcome a ``tell`` describes; ObjectiveError as for an executor's result."""
+    if state == TrialState.COMPLETED.value:
+        metrics = dict(given.get("metrics") or {})
+        value = given.get("value")
+        if value is not None:
+            if study.metric in metrics and metrics[study.metric] != value:
+                raise Conflict(f"value {value} and metrics.{study.metric} {metrics[study.metric]} disagree; give one")
+            metrics[study.metric] = value
+        value, metrics = objective_from_result(metrics, study.metric)
+        return TrialOutcome.completed(value, metrics)
+    if state == TrialState.PRUNED.value:
+        return TrialOutcome.pruned(given.get("step"), "pruned by the remote client")
+    return TrialOutcome.failed(given.get("error") or "failed by the remote client", given.get("traceback") or "")
+
+
+def tell(study: Study, number: int, outcome: TrialOutcome) -> Trial:
+    """Finish a running trial; a repeat of its stored outcome is a no-op, another one a Conflict."""
+    trial = _trial(study, number)
+    if trial.state == TrialState.RUNNING.value and finish_trial(trial, outcome):
+        return trial
+    trial.refresh_from_db()
+    if _same_outcome(trial, outcome):
+        return trial
+    if trial.state == TrialState.WAITING.value:
+        raise _not_running(trial)
+    raise Conflict(
+        f"trial {number} already ended {trial.state}"
+        + (f" ({trial.error})" if trial.error else f" with value {trial.value}")
+        + f"; it cannot be told {outcome.state.value} now"
+    )
+
+
+def _same_outcome(trial: Trial, outcome: TrialOutcome) -> bool:
+    if trial.state != outcome.state.value:
+        return False
+    if outcome.state is TrialState.COMPLETED:
+        stored, told = trial.metrics or {}, outcome.metrics
+        return (
+            _close(trial.value, outcome.value)
+            and stored.keys() == told.keys()
+            and all(_close(stored[k], told[k]) for k in told)
+        )
+    if outcome.state is TrialState.PRUNED:
+        return trial.pruned_step == outcome.pruned_step
+    return trial.error == outcome.error
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    # Stored floats may come back through a database's float type: equal to 1 ulp-ish.
+    return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+
+
+def enqueue(study: Study, params: Any) -> Trial:
+    """Add a ``waiting`` trial with ``params`` (checked against the space); claimed first."""
+    clean = check_params(study_spec(study).space, params)
+    with events.writing():
+        locked = lock_study_row(study.pk)
+        if locked.state == StudyState.COMPLETED:
+            raise Conflict(f"study {study.name!r} is completed; raise its n_trials first to enqueue more")
+        if locked.claimed >= locked.n_trials:
+            raise Conflict(
+                f"every trial of study {study.name!r}'s budget of {locked.n_trials} is numbered; "
+                "raise n_trials to enqueue more"
+            )
+        trial = Trial.objects.create(
+            study_id=study.pk, number=locked.claimed, state=TrialState.WAITING.value, params=clean
+        )
+        events.append(study.pk, "trial_enqueued", {"number": trial.number, "params": clean})
+    return trial
+
+
+def _stale_remote(grace: float):
+    cutoff = Now() - Value(timedelta(seconds=grace), output_field=DurationField())  # the database's clock
+    return Trial.objects.filter(
+        state=TrialState.RUNNING.value, worker_id__startswith=REMOTE_PREFIX, heartbeat_at__lt=cutoff
+    )
+
+
+def sweep_study(study: Study, grace: float) -> int:
+    """Fail ``study``'s lost remote trials and re-queue failed ones per its ``max_retries``."""
+    failed = sum(finish_trial(t, lost_outcome(t, grace)) for t in _stale_remote(grace).filter(study=study))
+    _requeue(study)
+    return failed
+
+
+def sweep_all(grace: float) -> int:
+    """The web process's periodic sweep: every study's lost remote trials (one indexed query)."""
+    failed = 0
+    studies: dict[int, Study] = {}
+    for trial in _stale_remote(grace).select_related("study"):
+        failed += finish_trial(trial, lost_outcome(trial, grace))
+        studies[trial.study_id] = trial.study
+    for study in studies.values():
+        _requeue(study)
+    return failed
+
+
+def _requeue(study: Study) -> None:
+    retries = study.spec.get("max_retries", 0)
+    # Checked first without a lock: most asks find nothing to re-queue.
+    if retries and Trial.objects.filter(study=study, state=TrialState.FAILED.value, retries__lt=retries).exists():
+        requeue_failed(study, retries)
