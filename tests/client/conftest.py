@@ -15,9 +15,10 @@ from tests.web.conftest import Daphne, chromium, start_daphne
 __all__ = ["chromium", "start_daphne"]  # the web tests' fixtures, used here too
 
 
-def create_token(project: Project, username: str, *, staff: bool = True) -> str:
+def create_token(project: Project, username: str, *, staff: bool = True, password: str | None = None) -> str:
     """A login (staff: allowed to run studies) and a fresh API token for it, as an admin makes them."""
-    project.run("create_login", username, *(["--staff"] if staff else []))
+    options = (["--staff"] if staff else []) + (["--password", password] if password else [])
+    project.run("create_login", username, *options)
     printed = project.run("create_token", username, "--name", "tests").stdout
     return printed.split()[-1]  # the command prints the token last
 

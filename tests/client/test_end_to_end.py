@@ -102,8 +102,7 @@ def test_client_processes_in_their_own_venv_run_a_live_study_and_a_killed_one_is
     project = Project(tmp_path, database_url=postgres_url, redis_url=redis_url)
     project.env.update(SOMATIZE_REDIS_PREFIX=redis_prefix(), SOMATIZE_HEARTBEAT_GRACE=str(GRACE))
     project.run("migrate", "-v0")
-    project.run("create_login", "viewer", "--password", "viewer-password")
-    token = create_token(project, "runner")
+    token = create_token(project, "viewer", password="viewer-password")  # the login log_in() uses
     daphne = start_daphne(project)
     remote = Remote(project, daphne, token)
     pruner = {"type": "median", "n_warmup_steps": 1, "n_min_trials": 3}
