@@ -122,8 +122,8 @@ class Trial:
         "interrupted"; any other exception → failed with its traceback; a block that ends
         without telling → failed, so the trial does not wait for the grace period.
         """
-        if self.state is not None:
-            return False
+        if self.state is not None or (kind is not None and issubclass(kind, Conflict)):
+            return False  # told already, or the server ended the trial (e.g. declared it lost)
         if kind is None:
             self.tell_failed("the trial's block ended without a tell")
         elif issubclass(kind, TrialPruned):
