@@ -55,6 +55,11 @@ def parse_args(argv=None):
         help="PostgreSQL URL allowed to CREATE DATABASE (a fresh one is made and dropped)",
     )
     parser.add_argument("--no-optuna", action="store_true", help="measure Somatize only")
+    parser.add_argument(
+        "--no-optuna-history",
+        action="store_true",
+        help="skip Optuna in the history probe (its ask reads every trial: 1,000 take minutes)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
     args = parser.parse_args(argv)
     if args.quick:
@@ -214,6 +219,8 @@ def measure(args) -> list[dict]:
                     report(row)
                 row = {"database": kind, "test": "history", "clients": 1, "history": args.history}
                 for system, server in servers.items():
+                    if system == "optuna" and args.no_optuna_history:
+                        continue
                     row[system] = history_probe(server, "history", args.history, args.probe)
                 rows.append(row)
                 report(row)

@@ -138,7 +138,11 @@ def test_optimize_rides_out_a_server_restart_without_losing_or_repeating_a_trial
     deadline = time.monotonic() + 60
     while study.info()["n_done"] < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
-    remote.daphne.stop()  # mid-run: requests fail with refused connections until it is back
+    # A crash mid-run (SIGKILL: a request may die half-served); until the server is back,
+    # connections are refused. (SIGTERM would do too, but Daphne lingers while clients
+    # keep their connections alive, until its 10 s application-close timeout.)
+    remote.daphne.process.kill()
+    remote.daphne.process.wait()
     time.sleep(1.5)
     remote.daphne.start(port=remote.daphne.port)
     worker.join(timeout=120)
