@@ -228,6 +228,9 @@ class StudyForm(forms.ModelForm):
             raw["search_space"] = self.instance.spec["search_space"]
         else:
             raw["search_space"] = [row.to_raw() for row in self._rows()]
+        retries = (getattr(self.instance, "spec", None) or {}).get("max_retries")
+        if retries:
+            raw["max_retries"] = retries  # not on the form: kept as the spec (API, file) set it
         return raw
 
     # --- validation ---------------------------------------------------------------

@@ -83,25 +83,14 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
     if not isinstance(description, str):
         errors.append(("description", "must be a string"))
 
-    executor = raw.get("executor")
-    if executor is None:
-        executor = ""  # remote-only: trials come from clients of POST /api/studies/<id>/ask/
-    elif not isinstance(executor, str) or not executor:
-        errors.append(
-            ("executor", "must name a registered executor (see list_executors), or be omitted for remote trials only")
-        )
-    elif executors is not None and executor not in executors:
-        known = ", ".join(sorted(executors)) or "none registered"
-        errors.append(("executor", f"unknown executor {executor!r}; registered: {known}"))
+    executor = _parse_executor(raw.get("executor"), executors, errors)
 
     metric, direction = _parse_objective(raw.get("objective"), errors)
     space = _section(errors, "search_space", parse_space, raw.get("search_space"))
     pruner = _section(errors, "pruner", parse_pruner, raw.get("pruner"))
     sampler = _section(errors, "sampler", parse_sampler, raw.get("sampler", {"type": "random"}), space)
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
-    max_retries = raw.get("max_retries", 0)
-    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or not 0 <= max_retries <= MAX_RETRIES:
-        errors.append(("max_retries", f"must be an integer from 0 to {MAX_RETRIES} (got {max_retries!r})"))
+    max_retries = _parse_retries(raw.get("max_retries", 0), errors)
     if errors:
         raise SpecError(errors)
     return StudySpec(
@@ -116,6 +105,26 @@ def parse_spec(raw: Any, executors: Container[str] | None = None) -> StudySpec:
         description=description,
         max_retries=max_retries,
     )
+
+
+def _parse_executor(raw: Any, executors: Container[str] | None, errors: list) -> str:
+    if raw is None:
+        return ""  # remote-only: trials come from clients of POST /api/studies/<id>/ask/
+    if not isinstance(raw, str) or not raw:
+        errors.append(
+            ("executor", "must name a registered executor (see list_executors), or be omitted for remote trials only")
+        )
+    elif executors is not None and raw not in executors:
+        known = ", ".join(sorted(executors)) or "none registered"
+        errors.append(("executor", f"unknown executor {raw!r}; registered: {known}"))
+    return raw
+
+
+def _parse_retries(raw: Any, errors: list) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= MAX_RETRIES:
+        errors.append(("max_retries", f"must be an integer from 0 to {MAX_RETRIES} (got {raw!r})"))
+        return 0
+    return raw
 
 
 def _section(errors: list, prefix: str, parse, *args):

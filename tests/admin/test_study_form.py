@@ -370,3 +370,15 @@ def test_conditions_that_form_a_cycle_are_refused_with_the_reason(staff_client):
         ),
     )
     assert "Search space: conditions form a cycle" in " ".join(form.non_field_errors())
+
+
+def test_editing_in_the_admin_keeps_the_specs_max_retries(staff_client):
+    from .conftest import change_data
+
+    staff_client.post(ADD_URL, form_data())
+    study = Study.objects.get()
+    services.update_study_spec(study, {**study.spec, "max_retries": 2})
+    response = staff_client.post(change_url(study), change_data(staff_client, study, description="retried"))
+    assert response.status_code == 302
+    study.refresh_from_db()
+    assert study.description == "retried" and study.spec["max_retries"] == 2

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import Project
 from tests.remote.conftest import Http, project_token, remote_spec
+from tests.web.conftest import redis_prefix
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
@@ -93,12 +94,36 @@ def test_concurrent_asks_on_postgresql_keep_the_budget_and_request_ids(postgres_
     assert all(len(numbers) == 1 for numbers in by_request.values()), by_request
     numbers = sorted(n for ns in by_request.values() for n in ns)
     assert numbers == list(range(20))  # 25 request ids, 20 trials: each number once, none past the budget
-    for number in numbers:
-        assert (
-            servers[number % 2].post(
-                f"/api/studies/{study['id']}/trials/{number}/tell/", {"state": "completed", "value": number / 10}
-            )[0]
-            == 200
-        )
+
+    def tell(i: int):  # every trial told twice at once, through both processes: a retried tell
+        number = numbers[i // 2]
+        body = {"state": "completed", "value": number / 10}
+        return servers[i % 2].post(f"/api/studies/{study['id']}/trials/{number}/tell/", body)[0]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(tell, range(2 * len(numbers)))) == {200}
     _, detail = servers[0].get(f"/api/studies/{study['id']}/")
     assert detail["state"] == "completed" and detail["n_done"] == 20 and detail["best_value"] == 0.0
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_ask_report_tell_on_postgresql_with_redis(postgres_url, redis_url, tmp_path, start_daphne):
+    project = Project(tmp_path, database_url=postgres_url, redis_url=redis_url)
+    project.env["SOMATIZE_REDIS_PREFIX"] = redis_prefix()
+    project.run("migrate", "-v0")
+    http = Http(start_daphne(project).url, project_token(project))
+    _, study = http.post("/api/studies/", remote_spec("team", n_trials=2, max_retries=1))
+    base = f"/api/studies/{study['id']}"
+    for number in range(2):
+        status, given = http.post(f"{base}/ask/", {"request_id": f"job-{number}"})
+        assert status == 200 and given["number"] == number
+        assert http.post(f"{base}/trials/{number}/report/", {"step": 0, "metrics": {"value": 1.0}}) == (
+            200,
+            {"should_prune": False},
+        )
+        assert http.post(f"{base}/trials/{number}/heartbeat/")[0] == 204
+        assert http.post(f"{base}/trials/{number}/tell/", {"state": "completed", "value": 0.5 + number})[0] == 200
+    _, events = http.get(f"{base}/events/?after=0")
+    assert [e["type"] for e in events["events"]][-1] == "study_completed"
+    assert http.post(f"{base}/ask/")[0] == 409
