@@ -47,12 +47,19 @@ def run_optuna(storage: str, name: str, n_trials: int, workers: int, kind: str, 
         if process.returncode:
             errors.append(err.strip().splitlines()[-1] if err.strip() else f"exit {process.returncode}")
     wall = time.monotonic() - started
+    return {**completed_rate(storage, name), "wall": wall, "errors": errors}
+
+
+def completed_rate(storage: str, name: str) -> dict:
+    """Completed trials per second, first start to last finish, from the stored timestamps."""
+    import optuna
+
     trials = optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
     done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not done:
-        return {"trials": 0, "rate": None, "wall": wall, "errors": errors}
+        return {"trials": 0, "rate": None}
     span = (max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)).total_seconds()
-    return {"trials": len(done), "rate": len(done) / span, "wall": wall, "errors": errors}
+    return {"trials": len(done), "rate": len(done) / span}
 
 
 def main(storage: str, name: str, n_trials: str, kind: str) -> None:

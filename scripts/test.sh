@@ -10,4 +10,6 @@ scripts/ensure-services.sh
 # Types too (pyproject.toml [tool.mypy]: strict on studies/core); the cache in
 # .mypy_cache keeps a re-run to a few seconds.
 .venv/bin/mypy
+# The remote client promises types to its users (py.typed): keep them strict.
+.venv/bin/mypy --strict client/somatize_client
 exec .venv/bin/python -m pytest "$@"
