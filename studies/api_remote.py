@@ -26,7 +26,7 @@ from .api_schemas import (
     TellIn,
     TellOut,
 )
-from .runner import heartbeat_interval
+from .core.liveness import heartbeat_interval
 from .services import remote
 from .shapes import StudySummary
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db import close_old_connections, connection
 
 from . import selectors, services
+from .core.liveness import heartbeat_interval, sweep_interval
 from .core.pruners import make_pruner
 from .core.samplers import make_sampler
 from .core.trials import TrialOutcome, TrialState
@@ -26,16 +27,6 @@ from .execution import InProcessExecutor, TrialExecutor
 from .executors import registry
 from .models import Study, StudyState, Trial
 from .pruning import should_prune
-
-
-def heartbeat_interval(grace: float) -> float:
-    """How often a running trial's heartbeat is refreshed: four beats per grace period."""
-    return max(grace / 4, 0.5)
-
-
-def sweep_interval(grace: float) -> float:
-    """How often lost trials are looked for: their granularity is the grace period anyway."""
-    return min(grace / 4, 15.0)
 
 
 def refresh_connection() -> None:

@@ -15,8 +15,8 @@ import logging
 
 from django.conf import settings
 
+from .core.liveness import sweep_interval
 from .live_db import live_db
-from .runner import sweep_interval
 from .services import remote
 
 logger = logging.getLogger(__name__)

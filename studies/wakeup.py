@@ -21,6 +21,7 @@ stays as the fallback (another platform, a full socket buffer, a restarted liste
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -45,6 +46,7 @@ def notify_statement() -> str:
     return f"pg_notify('{CHANNEL}', '')"
 
 
+@functools.lru_cache(maxsize=8)  # a realpath and a hash per commit add up on the hot path
 def _slot_names(database: str) -> list[bytes]:
     digest = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:16]
     return [f"\0somatize-relay-{digest}-{slot}".encode() for slot in range(SLOTS)]

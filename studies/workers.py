@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from django.db import close_old_connections, connections
 
 from . import selectors, services
+from .core.liveness import heartbeat_interval, sweep_interval
 from .execution import InProcessExecutor, TrialExecutor
 from .isolation import ChildExecutor
 from .models import Study
-from .runner import RunSummary, StudyRunner, heartbeat_interval, stop_on_signals, sweep_interval
+from .runner import RunSummary, StudyRunner, stop_on_signals
 
 _FORK = multiprocessing.get_context("fork")
 
