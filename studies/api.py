@@ -100,7 +100,8 @@ def objective_error(request, exc: ObjectiveError):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     if isinstance(exc.__cause__, BadBody):  # ninja wraps parser errors; say what was wrong
-        return error(request, 400, str(exc.__cause__))
+        bad = exc.__cause__
+        return error(request, 400, str(bad), errors=[{"field": path, "message": m} for path, m in bad.errors])
     return error(request, exc.status_code, str(exc))
 
 

@@ -66,32 +66,53 @@ class TokenOrSession(HttpBearer):
 
 
 class BadBody(ValueError):
-    """The body is not JSON the API accepts; the message says why."""
+    """The body is not JSON the API accepts; the message says why, ``errors`` where."""
+
+    def __init__(self, message: str, errors: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.errors = errors or []
 
 
-def _no_constant(name: str):
-    raise BadBody(f"{name} is not a number the API accepts: numbers must be finite")
+class _NotFinite:
+    """Stands in for a NaN/Infinity literal or an overflowing float until its path is known."""
+
+    def __init__(self, text: str):
+        self.text = text
 
 
-def _finite(text: str) -> float:
+def _finite(text: str) -> float | _NotFinite:
     value = float(text)
-    if not math.isfinite(value):
-        raise BadBody(f"{text} is out of range: numbers must be finite")
-    return value
+    return value if math.isfinite(value) else _NotFinite(text)
 
 
-def _check_strings(value: Any, path: str = "body") -> None:
-    """NUL characters cannot be stored (PostgreSQL text refuses them): refuse them here."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise BadBody(f"{path} contains a NUL character (\\u0000); remove it")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_strings(key, f"{path} key")
-            _check_strings(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_strings(item, f"{path}[{index}]")
+def _problem(value: Any) -> str | None:
+    if isinstance(value, _NotFinite):
+        return f"{value.text} is not a number the API accepts: numbers must be finite"
+    if isinstance(value, str) and "\x00" in value:
+        return "contains a NUL character (\\u0000), which cannot be stored; remove it"
+    return None
+
+
+def _unstorable(data: Any) -> list[tuple[str, str]]:
+    """Each non-finite number and NUL-carrying string, with its path (``search_space[0].low``).
+
+    Iterative: json.loads accepts nesting deeper than a recursive walk could follow.
+    """
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if (problem := _problem(key)) is not None:
+                    found.append((f"{child} (the key)", problem))
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif (problem := _problem(value)) is not None:
+            found.append((path or "body", problem))
+    return sorted(found)
 
 
 class StrictJSON(Parser):
@@ -103,12 +124,11 @@ class StrictJSON(Parser):
         except UnicodeDecodeError:
             raise BadBody("the body must be UTF-8 encoded JSON") from None
         try:
-            data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-        except (json.JSONDecodeError, ValueError) as exc:
-            if isinstance(exc, BadBody):
-                raise
+            data = json.loads(text, parse_constant=_NotFinite, parse_float=_finite)
+        except ValueError as exc:  # JSONDecodeError, or an integer of too many digits
             raise BadBody(f"the body is not valid JSON: {exc}") from None
         except RecursionError:
             raise BadBody("the body is nested too deeply") from None
-        _check_strings(data)
+        if errors := _unstorable(data):
+            raise BadBody("; ".join(f"{path}: {message}" for path, message in errors), errors)
         return data
