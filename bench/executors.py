@@ -2,7 +2,7 @@
 
 from studies.executors import executor
 
-from .objectives import sleeping_objective, trivial_objective
+from .objectives import short_objective, sleeping_objective, trivial_objective
 
 
 @executor("bench_trivial", description="x^2 + y: measures the per-trial overhead of the system")
@@ -13,3 +13,8 @@ def bench_trivial(params, trial):
 @executor("bench_sleep", description="sleeps 0.2 s, returns x: measures parallel efficiency")
 def bench_sleep(params, trial):
     return sleeping_objective(params["x"])
+
+
+@executor("bench_sleep20", description="sleeps 20 ms, returns x: several studies side by side")
+def bench_sleep20(params, trial):
+    return short_objective(params["x"])

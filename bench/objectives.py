@@ -10,3 +10,8 @@ def trivial_objective(x: float, y: float) -> float:
 def sleeping_objective(x: float) -> float:
     time.sleep(0.2)
     return x
+
+
+def short_objective(x: float) -> float:
+    time.sleep(0.02)
+    return x

@@ -9,7 +9,14 @@ the same PostgreSQL database), K worker processes each, random sampling:
 1. throughput: a trivial objective (x^2 + y), K = 1, 2, 4, so the per-trial overhead
    of the system is all that is measured;
 2. parallel efficiency: an objective that sleeps 0.2 s, K = 1, 2, 4, 8;
-   efficiency(K) = rate(K) / (K * rate(1)).
+   efficiency(K) = rate(K) / (K * rate(1));
+3. studies side by side (``--studies 4``, Somatize only): S studies x 2 workers each,
+   a 20 ms objective, all ``run_study`` commands at once; efficiency = aggregate
+   trials/s over the ideal 2S / 0.02 s (what the workers could do if the system
+   cost nothing), and over S times a lone study's 2-worker rate (interference).
+
+``--redis`` runs Somatize with ``REDIS_URL`` (the many-machines shape: events are
+published through Redis while the event-log lock is held) on PostgreSQL.
 
 Rates come from the stored trial timestamps (first start to last finish), so process
 start-up is left out for both; the wall-clock time of each run is printed beside them.
@@ -58,6 +65,15 @@ def parse_args(argv=None):
     parser.add_argument("--no-optuna", action="store_true", help="measure Somatize only")
     parser.add_argument("--no-efficiency", action="store_true", help="skip the 0.2 s efficiency runs")
     parser.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the trivial-objective runs")
+    parser.add_argument("--studies", type=int, default=0, help="also run S studies x 2 workers, 20 ms objective")
+    parser.add_argument("--study-trials", type=int, default=400, help="trials per study in --studies (default 400)")
+    parser.add_argument(
+        "--redis",
+        nargs="?",
+        const=os.environ.get("SOMATIZE_TEST_REDIS", "redis://127.0.0.1:6379/0"),
+        help="run Somatize on PostgreSQL with this REDIS_URL (default redis://127.0.0.1:6379/0)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.trials = min(args.trials, 150)
@@ -76,7 +92,7 @@ def shares(total: int, workers: int) -> list[int]:
 class Somatize:
     """One project (data dir + database) driven through manage.py subprocesses."""
 
-    def __init__(self, data_dir: Path, database_url: str | None):
+    def __init__(self, data_dir: Path, database_url: str | None, redis_url: str | None = None):
         self.env = {
             **os.environ,
             "SOMATIZE_DATA_DIR": str(data_dir),
@@ -88,6 +104,8 @@ class Somatize:
             self.env.pop(name, None)
         if database_url:
             self.env["DATABASE_URL"] = database_url
+            if redis_url:
+                self.env["REDIS_URL"] = redis_url
         self.data_dir = data_dir
         self.manage("migrate", "-v0")
 
@@ -105,6 +123,32 @@ class Somatize:
         return result.stdout
 
     def run(self, name: str, executor: str, n_trials: int, workers: int) -> dict:
+        self.create(name, executor, n_trials)
+        started = time.monotonic()
+        self.manage("run_study", name, "--workers", str(workers))
+        wall = time.monotonic() - started
+        return {**self.rate(name), "wall": wall}
+
+    def run_side_by_side(self, names: list[str], n_trials: int, workers: int) -> dict:
+        """Every study's ``run_study`` at once; the aggregate rate over all their trials."""
+        for name in names:
+            self.create(name, "bench_sleep20", n_trials)
+        started = time.monotonic()
+        processes = [
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "manage.py"), "run_study", name, "--workers", str(workers)],
+                env=self.env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
+            for name in names
+        ]
+        if any(p.wait() for p in processes):
+            raise SystemExit("a run_study of the side-by-side runs failed")
+        wall = time.monotonic() - started
+        return {**self.rate(*names), "wall": wall}
+
+    def create(self, name: str, executor: str, n_trials: int) -> None:
         spec = {
             "name": name,
             "executor": executor,
@@ -117,15 +161,11 @@ class Somatize:
             ],
         }
         self.manage("create_study", "-", stdin=json.dumps(spec))
-        started = time.monotonic()
-        self.manage("run_study", name, "--workers", str(workers))
-        wall = time.monotonic() - started
-        return {**self.rate(name), "wall": wall}
 
-    def rate(self, name: str) -> dict:
+    def rate(self, *names: str) -> dict:
         code = (
             "import json\nfrom django.db.models import Max, Min\nfrom studies.models import Trial\n"
-            f"q = Trial.objects.filter(study__name={name!r}, state='completed')\n"
+            f"q = Trial.objects.filter(study__name__in={list(names)!r}, state='completed')\n"
             "span = q.aggregate(a=Min('started_at'), b=Max('finished_at'))\n"
             "print(json.dumps({'trials': q.count(), 'span': (span['b'] - span['a']).total_seconds()}))\n"
         )
@@ -169,38 +209,49 @@ def fmt(value, spec=".0f") -> str:
 
 
 def measure(args) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
     for kind in args.databases:
         with Database(kind, args.pg_admin_url) as db:
-            somatize = Somatize(db.tmp, db.django_url)
-            for k in args.workers:
-                row = {
-                    "database": kind,
-                    "test": "trivial",
-                    "workers": k,
-                    "somatize": somatize.run(f"trivial-{k}", "bench_trivial", args.trials, k),
-                }
-                if not args.no_optuna:
-                    row["optuna"] = run_optuna(
-                        db.optuna_url, f"trivial-{k}", args.trials, k, "trivial", shares(args.trials, k)
-                    )
-                rows.append(row)
-                report(row)
-            if args.no_efficiency:
-                continue
-            for k in args.efficiency_workers:
-                n = args.sleep_trials_per_worker * k
-                row = {
-                    "database": kind,
-                    "test": "sleep-0.2s",
-                    "workers": k,
-                    "somatize": somatize.run(f"sleep-{k}", "bench_sleep", n, k),
-                }
-                if not args.no_optuna:
-                    row["optuna"] = run_optuna(db.optuna_url, f"sleep-{k}", n, k, "sleep", shares(n, k))
-                rows.append(row)
-                report(row)
+            somatize = Somatize(db.tmp, db.django_url, args.redis)
+            if not args.no_throughput:
+                rows += measure_runs(args, db, somatize, "trivial", args.workers, [args.trials] * len(args.workers))
+            if not args.no_efficiency:
+                sleep_trials = [args.sleep_trials_per_worker * k for k in args.efficiency_workers]
+                rows += measure_runs(args, db, somatize, "sleep-0.2s", args.efficiency_workers, sleep_trials)
+            if args.studies:
+                rows += measure_side_by_side(args, kind, somatize)
     return rows
+
+
+def measure_runs(args, db, somatize, test: str, workers: list[int], n_trials: list[int]) -> list[dict]:
+    """One study at each K, Somatize then (unless --no-optuna) Optuna on the same database."""
+    executor, objective = {"trivial": ("bench_trivial", "trivial"), "sleep-0.2s": ("bench_sleep", "sleep")}[test]
+    rows = []
+    for k, n in zip(workers, n_trials, strict=True):
+        name = f"{objective}-{k}"
+        row = {"database": db.kind, "test": test, "workers": k, "somatize": somatize.run(name, executor, n, k)}
+        if not args.no_optuna:
+            row["optuna"] = run_optuna(db.optuna_url, name, n, k, objective, shares(n, k))
+        rows.append(row)
+        report(row)
+    return rows
+
+
+def measure_side_by_side(args, kind: str, somatize) -> list[dict]:
+    """A lone study with 2 workers, then S such studies at once (20 ms objective)."""
+    lone = somatize.run_side_by_side(["lone-2"], args.study_trials, 2)
+    names = [f"side-{i}" for i in range(args.studies)]
+    together = somatize.run_side_by_side(names, args.study_trials, 2)
+    row = {
+        "database": kind,
+        "test": f"{args.studies}x2-20ms",
+        "workers": 2 * args.studies,
+        "somatize": together,
+        "lone": lone,
+        "ideal": 2 * args.studies / 0.02,
+    }
+    report(row)
+    return [row]
 
 
 def report(row: dict) -> None:
@@ -250,10 +301,31 @@ def tables(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def side_by_side_table(rows: list[dict]) -> list[str]:
+    out = [
+        "",
+        "Studies side by side, 2 workers each, 20 ms objective (aggregate trials/s):",
+        "",
+        "| database | studies x workers | aggregate | ideal | of ideal | lone study (2 workers) | of S x lone |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        rate, ideal, lone = row["somatize"]["rate"], row["ideal"], row["lone"]["rate"]
+        studies = row["workers"] // 2
+        out.append(
+            f"| {row['database']} | {studies} x 2 | {rate:.1f} | {ideal:.0f} | {rate / ideal:.0%} "
+            f"| {lone:.1f} | {rate / (studies * lone):.0%} |"
+        )
+    return out
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     rows = measure(args)
     print(tables(rows))
+    side = [r for r in rows if "ideal" in r]
+    if side:
+        print("\n".join(side_by_side_table(side)))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

@@ -34,11 +34,12 @@ from ..payloads import (
     TrialStarted,
 )
 from ..selectors.snapshots import history_snapshots
+from . import proposals
+from .proposals import PROPOSAL_ATTEMPTS, TERMINAL, Proposal, StaleProposal
 from .step import Step
 from .studies import study_spec
 from .study_row import StudyRow, count_finished, lock_study_row
 
-TERMINAL = [TrialState.COMPLETED.value, TrialState.PRUNED.value, TrialState.FAILED.value]
 # A claim loses a race for its number only on a database without row locks; a few
 # retries are plenty there, and a persistent conflict is a bug worth raising.
 CLAIM_ATTEMPTS = 6
@@ -54,15 +55,31 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
     """Atomically take the next trial for ``worker_id``, or None when the budget is spent.
 
     A trial re-queued as ``waiting`` is taken first; otherwise the next number is
-    created with parameters from the sampler. The study row is locked for the whole
-    step, so concurrent workers on any machine get distinct numbers and the budget is
-    never exceeded; the unique (study, number) constraint backs that up.
+    created with parameters from the sampler. The study row is locked for the claim
+    itself, so concurrent workers on any machine get distinct numbers and the budget is
+    never exceeded; the unique (study, number) constraint backs that up. A sampler that
+    reads the history suggests BEFORE the lock, from a snapshot checked under it
+    (``proposals``): workers of one study fit their models in parallel.
     """
     sampler = sampler or _sampler_of(study)
+    for _ in range(PROPOSAL_ATTEMPTS):
+        with proposals.proposing(study, sampler) as proposal:
+            try:
+                return _claim_locked(study, worker_id, sampler, proposal)
+            except StaleProposal:
+                continue  # the history moved on during the suggestion: propose again
+    # Still stale after a few proposals (a crowd of workers, or SQLite without
+    # reservations): suggest under the lock, as every claim did before, so progress is sure.
+    return _claim_locked(study, worker_id, sampler, None)
+
+
+def _claim_locked(study: Study, worker_id: str, sampler, proposal: Proposal | None) -> Claim | None:
+    """One locked claim transaction (retried on a lost number race); StaleProposal passes through."""
     for attempt in range(CLAIM_ATTEMPTS):
         try:
             with events.writing():
-                step = _claim_without_commit(study, worker_id, sampler, lock_study_row(study.pk))
+                locked = lock_study_row(study.pk)
+                step = _claim_without_commit(study, worker_id, sampler, locked, proposal)
                 events.emit(study.pk, step.events)
                 return step.result
         except IntegrityError:
@@ -80,8 +97,15 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
     locked, so halving the commits per trial nearly doubles a study's throughput; the
     claim also reuses the study row the finish returned. Both steps keep their own
     guarantees and events, in the same order as when called one after the other.
+
+    A sampler that reads the history suggests outside the lock (``claim_trial``), which
+    takes far longer than a commit: the outcome is committed first, so it is seen at
+    once (pages, other workers' snapshots) instead of waiting for the next suggestion.
     """
     sampler = sampler or _sampler_of(trial.study)
+    if sampler.uses_history:
+        finish_trial(trial, outcome)
+        return claim_trial(trial.study, worker_id, sampler)
     try:
         with events.writing():
             finished = _finish_without_commit(trial, outcome, only_if_running=True)
@@ -99,15 +123,21 @@ def _sampler_of(study: Study):
     return make_sampler(spec.sampler, spec.space, spec.direction)
 
 
-def _claim_without_commit(study: Study, worker_id: str, sampler, locked: StudyRow) -> Step[Claim | None]:
-    """Hand the next trial to ``worker_id``; ``locked`` is the study row this transaction holds."""
+def _claim_without_commit(
+    study: Study, worker_id: str, sampler, locked: StudyRow, proposal: Proposal | None = None
+) -> Step[Claim | None]:
+    """Hand the next trial to ``worker_id``; ``locked`` is the study row this transaction holds.
+
+    With a ``proposal`` a new trial takes its params if they are still valid, else
+    StaleProposal is raised (the caller's transaction rolls back; nothing was written).
+    """
     if locked.state != StudyState.RUNNING:
         return Step(None)
     trial = _take_waiting(locked, worker_id) if locked.waiting else None
     if trial is None:
         if locked.claimed >= locked.n_trials:
             return Step(None)
-        trial = _create_next(study, locked, worker_id, sampler)
+        trial = _create_next(study, locked, worker_id, sampler, proposal)
     trial.study = study
     started = TrialStarted(number=trial.number, params=trial.params, worker=worker_id)
     return Step(Claim(trial=trial, params=trial.params), [started])
@@ -132,15 +162,18 @@ def _take_waiting(locked: StudyRow, worker_id: str) -> Trial | None:
     return trial
 
 
-def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler) -> Trial:
-    """A new running trial numbered ``locked.claimed``, with parameters from the sampler."""
+def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler, proposal: Proposal | None) -> Trial:
+    """A new running trial numbered ``locked.claimed``, with the proposal's or the sampler's params."""
     number = locked.claimed
-    history = history_snapshots(study, locked.metric) if sampler.uses_history else []
+    if proposal is not None:
+        params = proposals.check(proposal, locked)
+    else:  # suggested under the lock: grid/random (cheap), or the last resort of a stale proposal
+        params = sampler.suggest(number, history_snapshots(study, locked.metric) if sampler.uses_history else [])
     return Trial.objects.create(
         study_id=locked.pk,
         number=number,
         state=TrialState.RUNNING.value,
-        params=sampler.suggest(number, history),
+        params=params,
         worker_id=worker_id,
         started_at=timezone.now(),
         heartbeat_at=Now(),

@@ -6,6 +6,8 @@ import time
 
 from studies.executors import TrialPruned, executor
 
+from . import samplers  # noqa: F401  (registers the test sampler in worker processes too)
+
 
 @executor("seed_f1", description="the seed's test executor: f1 = max(0, 1 - |lr - 0.01| * 10)")
 def seed_f1(params, trial):
