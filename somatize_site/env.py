@@ -95,9 +95,28 @@ def env_database(name: str, default: str) -> dict[str, Any]:
         # would make a concurrent worker's insert fail, which never happens in WAL mode.
         path = Path(config["NAME"])
         config["TEST"] = {"NAME": str(path.with_name(f"test_{path.name}"))}
+        if str(path) != ":memory:" and path.parent.is_dir():
+            # SQLite would create it with the umask's mode; its -wal and -shm files copy this one's.
+            create_private_file(path)
     elif "postgresql" not in engine:
         raise ImproperlyConfigured(f"{name}: only SQLite and PostgreSQL are supported (got {engine})")
     return config
+
+
+def create_private_file(path: Path, content: str = "") -> bool:
+    """Create ``path`` readable by its owner only, from the first byte; False if it exists.
+
+    O_EXCL|O_CREAT with mode 0600 in one call: never a moment when the file exists with
+    the umask's (often world-readable) mode, and two processes starting together do
+    not both write it.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as file:
+        file.write(content)
+    return True
 
 
 def env_redis_url(name: str) -> str | None:
@@ -107,3 +126,25 @@ def env_redis_url(name: str) -> str | None:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name}={raw!r} is not a Redis URL; use redis://host:6379/0")
     return raw
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated origins, each ``scheme://host[:port]`` with scheme http or https."""
+    origins = env_list(name, [])
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ImproperlyConfigured(
+                f"{name}: {origin!r} is not an origin; write it as https://host or https://host:port"
+            )
+    return origins
+
+
+def env_header(name: str, default: str) -> str | None:
+    """An HTTP header name (``X-Forwarded-Proto``) as Django's META key, or None when set empty."""
+    raw = os.environ.get(name, default).strip()
+    if not raw:
+        return None
+    if not all(c.isalnum() or c == "-" for c in raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a header name; use letters, digits and '-'")
+    return "HTTP_" + raw.upper().replace("-", "_")

@@ -5,13 +5,25 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_database, env_float, env_list, env_redis_url, env_str
+from .env import (
+    create_private_file,
+    env_bool,
+    env_database,
+    env_float,
+    env_header,
+    env_int,
+    env_list,
+    env_origins,
+    env_redis_url,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SOMATIZE_DATA_DIR", str(BASE_DIR / "var")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds the secret key and the database
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -30,15 +42,30 @@ def _secret_key() -> str:
             )
         return key
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+    create_private_file(path, secrets.token_urlsafe(50))  # 0600 from the start; kept if present
     return path.read_text().strip()
 
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+
+# Production behind HTTPS (README: Serving in production). The default stays plain
+# HTTP on 127.0.0.1 for `make demo`; SOMATIZE_HTTPS=true says a TLS proxy (or Daphne
+# with a certificate) serves the site, so cookies must never travel in clear text.
+SOMATIZE_HTTPS = env_bool("SOMATIZE_HTTPS", False)
+if SOMATIZE_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Only trusted when the proxy sets (and strips) this header; set it empty when
+    # Daphne terminates TLS itself.
+    _proxy_header = env_header("SOMATIZE_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
 
 INSTALLED_APPS = [
     "daphne",  # first, so runserver serves ASGI (websockets)
@@ -62,7 +89,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Every response carries a Content-Security-Policy: scripts only from our own static
+# files (no inline script, no eval), so text that slipped into a page as markup still
+# cannot run. Styles allow inline: Plotly injects its stylesheet and sets style
+# attributes as it draws, and style cannot run code. connect-src 'self' covers the
+# same-origin websockets (ws/wss) as well as fetch.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "somatize_site.urls"
 TEMPLATES = [
@@ -94,9 +141,18 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("SOMATIZE_REDIS_PREFIX", "somatize")},
         }
     }
+    # The cache holds the login throttle's counts; in Redis, every web process shares them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("SOMATIZE_REDIS_PREFIX", "somatize"),
+        }
+    }
 else:
     # In-process only: the web process relays new event rows written by workers.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -133,6 +189,14 @@ SOMATIZE_RELAY_POLL_SECONDS = env_float("SOMATIZE_RELAY_POLL_SECONDS", 0.5, mini
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"one_line": {"()": "somatize_site.logs.OneLineFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "one_line": {"class": "logging.StreamHandler", "formatter": "one_line"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # A bad Host header is a client's mistake (or a scanner), not ours: one line each.
+        "django.security.DisallowedHost": {"handlers": ["one_line"], "level": "ERROR", "propagate": False},
+    },
 }

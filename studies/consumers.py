@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
 from . import events, selectors
 from .live_db import live_db
-from .payloads import CLOSE_BAD_CURSOR, CLOSE_UNKNOWN_STUDY, SNAPSHOT
+from .payloads import CLOSE_BAD_CURSOR, CLOSE_NOT_LOGGED_IN, CLOSE_UNKNOWN_STUDY, SNAPSHOT
 from .relay import relay
+from .socket_sessions import session_group
 
 # More missed events than this and the client is sent a fresh snapshot instead.
 REPLAY_LIMIT = 5000
@@ -48,6 +49,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     study_id: int | None = None
     cursor = 0
     subscribed = False
+    session_group: str | None = None
 
     def group(self) -> str:
         raise NotImplementedError
@@ -56,8 +58,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError
 
     async def connect(self):
+        # Accept, then close with a code: a socket closed during the handshake reaches
+        # the browser as 1006 with no code, and the page would retry forever.
+        await self.accept()
         if not self.scope["user"].is_authenticated:
-            await self.close()
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
         try:
             after = cursor_from(self.scope["query_string"])
@@ -67,12 +72,15 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not await self.allowed():
             await self.close(code=CLOSE_UNKNOWN_STUDY)
             return
+        session_key = self.scope["session"].session_key
+        if session_key:  # logging out rings this group (socket_sessions)
+            self.session_group = session_group(session_key)
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
         # Join first, read the log second: an event committed in between is both
         # replayed and rung, and the cursor drops the second copy.
         await self.channel_layer.group_add(self.group(), self.channel_name)
         await relay.subscribe()
         self.subscribed = True
-        await self.accept()
         if after is None or not await self.replay(after):
             await self.send_snapshot()
 
@@ -80,6 +88,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def disconnect(self, code):
+        if self.session_group:
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
+            self.session_group = None
         if self.subscribed:
             self.subscribed = False
             relay.unsubscribe()
@@ -117,8 +128,12 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             if len(batch) < CATCH_UP_BATCH:
                 return
 
-    async def receive_json(self, content, **kwargs):
-        """Clients only listen; anything they send is ignored."""
+    async def session_ended(self, message):
+        """Channel-layer message ``session.ended``: this socket's session logged out."""
+        await self.close(code=CLOSE_NOT_LOGGED_IN)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Clients only listen; whatever they send (JSON or not, text or binary) is ignored."""
 
 
 class StudyListConsumer(EventStreamConsumer):
@@ -143,3 +158,11 @@ class StudyConsumer(EventStreamConsumer):
 
     async def snapshot(self):
         return await study_snapshot(self.study_id)
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other websocket path: accepted and closed with 4404, not a server error."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_UNKNOWN_STUDY)

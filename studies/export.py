@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from .models import Study
@@ -65,7 +66,7 @@ def to_csv(study: Study) -> str:
     )
     for t in trials:
         writer.writerow(
-            [t["number"], t["state"], _cell(t["value"]), _cell(t["duration_ms"]), t["error"] or ""]
+            [t["number"], t["state"], _cell(t["value"]), _cell(t["duration_ms"]), _cell(t["error"])]
             + [_cell(t["params"].get(p)) for p in params]
             + [_cell(t["metrics"].get(m)) for m in metrics]
         )
@@ -83,9 +84,23 @@ def render(study: Study, fmt: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    return _neutralised(str(value))
+
+
+def _neutralised(text: str) -> str:
+    """OWASP's advice: a leading ' makes a formula-like cell plain text; plain numbers (-1.5) stay numbers."""
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text

@@ -34,8 +34,13 @@ LIST_EVENT_TYPES = (STUDY_STARTED, STUDY_PROGRESS, STUDY_COMPLETED, STUDY_STOPPE
 
 # --- websocket close codes (4000-4999 are the application's) ----------------------------
 CLOSE_BAD_CURSOR = 4400  # ``?after`` is not an event id: reconnecting cannot help
+CLOSE_NOT_LOGGED_IN = 4401  # no session or token (or logged out): reconnecting cannot help
 CLOSE_UNKNOWN_STUDY = 4404  # no such study: reconnecting cannot help
-CLOSE_CODES = {"bad_cursor": CLOSE_BAD_CURSOR, "unknown_study": CLOSE_UNKNOWN_STUDY}
+CLOSE_CODES = {
+    "bad_cursor": CLOSE_BAD_CURSOR,
+    "not_logged_in": CLOSE_NOT_LOGGED_IN,
+    "unknown_study": CLOSE_UNKNOWN_STUDY,
+}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ def pytest_configure(config):
     importlib.import_module(TEST_EXECUTORS)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle():
+    """Each test starts with no failed logins counted (the throttle lives in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def service_missing(what: str, error: Exception):
     """Skip on a developer machine without the service; fail in CI, where it must run."""
     message = f"{what} is not reachable ({error})"

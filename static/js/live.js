@@ -4,6 +4,9 @@
 // handlers[message.type](message) for each frame (handlers.snapshot for snapshots),
 // and reconnects with the last id it saw, so a dropped connection loses nothing.
 
+// What the connection indicator says after each refusal the server declares final.
+const FINAL_STATES = { bad_cursor: "refused", not_logged_in: "logged-out", unknown_study: "not-found" };
+
 const indicator = () => document.getElementById("connection");
 
 function showConnection(state) {
@@ -11,10 +14,12 @@ function showConnection(state) {
   if (el) { el.dataset.state = state; el.textContent = state; }
 }
 
-// Close codes after which reconnecting cannot help (studies/payloads.py, via the page).
+// Close codes after which reconnecting cannot help (studies/payloads.py, via the page):
+// code -> the state the indicator shows.
 function finalCloseCodes() {
   const el = document.getElementById("close-codes");
-  return new Set(el ? Object.values(JSON.parse(el.textContent)) : []);
+  const codes = el ? JSON.parse(el.textContent) : {};
+  return new Map(Object.entries(codes).map(([name, code]) => [code, FINAL_STATES[name] || "refused"]));
 }
 
 export function follow(path, cursor, handlers) {
@@ -35,8 +40,10 @@ export function follow(path, cursor, handlers) {
       if (handlers.after) handlers.after(message);
     };
     socket.onclose = (event) => {
+      // The server's refusals (bad cursor, logged out, no such study) will not change
+      // on a retry: stop, and say why, instead of reconnecting every 5 s forever.
+      if (final.has(event.code)) { showConnection(final.get(event.code)); return; }
       showConnection("offline");
-      if (final.has(event.code)) return;
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 5000);
     };
@@ -71,6 +78,12 @@ export function formatValue(value) {
   if (value === null || value === undefined) return "";
   if (typeof value !== "number") return String(value);
   return Number(value.toPrecision(6)).toString();
+}
+
+// Plotly reads a subset of HTML in trace names, axis titles, tick labels and hover
+// text (<b>, <a href>, entities). User text handed to it is escaped so it shows as typed.
+export function plotText(value) {
+  return String(value ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 export function formatPercent(done, total) {

@@ -1,6 +1,8 @@
 // The study page's plots: history with best-so-far, intermediate values, parallel
 // coordinates, parameter importance and slice. The server sends bounded series
 // (/api/studies/<id>/plots/); live events extend them here without another request.
+// Every name, metric and choice passes through plotText: Plotly renders HTML in labels.
+import { plotText } from "./live.js";
 
 const MAX_POINTS = 6000;   // past this many client-side points, ask the server to downsample again
 const MAX_CURVES = 80;
@@ -147,10 +149,10 @@ export class StudyPlots {
     const [bestX, bestY] = this.bestLine();
     const label = history.bucket > 1 ? `trial (buckets of ${history.bucket})` : "trial";
     Plotly.react(this.canvas("plot-history"), [
-      { x: history.x, y: history.y, type: "scatter", mode: "markers", name: this.study.metric,
+      { x: history.x, y: history.y, type: "scatter", mode: "markers", name: plotText(this.study.metric),
         marker: { size: 5, color: "#4c78a8", opacity: 0.6 } },
       { x: bestX, y: bestY, type: "scatter", mode: "lines", name: "best so far", line: { shape: "hv", color: "#e45756", width: 2 } },
-    ], layout({ xaxis: { title: { text: label } }, yaxis: { title: { text: this.study.metric } } }), config);
+    ], layout({ xaxis: { title: { text: label } }, yaxis: { title: { text: plotText(this.study.metric) } } }), config);
   }
 
   drawIntermediate() {
@@ -165,20 +167,20 @@ export class StudyPlots {
       }
     }
     Plotly.react(this.canvas("plot-intermediate"), traces,
-      layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: this.study.metric } } }), config);
+      layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: plotText(this.study.metric) } } }), config);
   }
 
   axis(name, values) {
     const dim = this.space[name];
     if (dim?.type === "categorical") {
       const labels = dim.choices.map(String);
-      return { label: name, values: values.map((v) => (v === null ? -1 : labels.indexOf(String(v)))),
-               tickvals: labels.map((_, i) => i), ticktext: labels, range: [-1, labels.length - 1] };
+      return { label: plotText(name), values: values.map((v) => (v === null ? -1 : labels.indexOf(String(v)))),
+               tickvals: labels.map((_, i) => i), ticktext: labels.map(plotText), range: [-1, labels.length - 1] };
     }
     if (dim?.scale === "log") {
-      return { label: `log10 ${name}`, values: values.map((v) => (v === null ? null : Math.log10(v))) };
+      return { label: plotText(`log10 ${name}`), values: values.map((v) => (v === null ? null : Math.log10(v))) };
     }
-    return { label: name, values };
+    return { label: plotText(name), values };
   }
 
   drawParallel() {
@@ -188,13 +190,13 @@ export class StudyPlots {
       // of lines blocks the page for about a second; better now than mid-study.
       const names = Object.keys(sample.params);
       Plotly.react(this.canvas("plot-parallel"), [{ type: "parcoords",
-        dimensions: [...names, this.study.metric].map((label) => ({ label, values: [0], range: [0, 1] })),
+        dimensions: [...names, this.study.metric].map((label) => ({ label: plotText(label), values: [0], range: [0, 1] })),
         line: { color: [0], colorscale: [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]] } }],
         layout({ margin: { l: 60, r: 60, t: 30, b: 20 } }), config);
       return;
     }
     const dimensions = Object.keys(sample.params).map((name) => this.axis(name, sample.params[name]));
-    dimensions.push({ label: this.study.metric, values: sample.values });
+    dimensions.push({ label: plotText(this.study.metric), values: sample.values });
     Plotly.react(this.canvas("plot-parallel"), [{ type: "parcoords", dimensions,
       line: { color: sample.values, colorscale: "Viridis", reversescale: this.study.direction === "maximize", showscale: true } }],
       layout({ margin: { l: 60, r: 60, t: 30, b: 20 } }), config);
@@ -203,7 +205,7 @@ export class StudyPlots {
   drawImportance() {
     const entries = Object.entries(this.data.importance).sort((a, b) => a[1] - b[1]);
     Plotly.react(this.canvas("plot-importance"), [{ type: "bar", orientation: "h",
-      x: entries.map((e) => e[1]), y: entries.map((e) => e[0]), marker: { color: "#54a24b" } }],
+      x: entries.map((e) => e[1]), y: entries.map((e) => plotText(e[0])), marker: { color: "#54a24b" } }],
       layout({ xaxis: { title: { text: "share of explained variance" }, range: [0, 1] }, margin: { l: 100, r: 15, t: 10, b: 40 } }), config);
   }
 
@@ -212,10 +214,12 @@ export class StudyPlots {
     if (!name) return;
     const { sample } = this.data;
     const dim = this.space[name] || {};
-    Plotly.react(this.canvas("plot-slice"), [{ type: "scatter", mode: "markers", x: sample.params[name] || [],
+    const xs = sample.params[name] || [];
+    Plotly.react(this.canvas("plot-slice"), [{ type: "scatter", mode: "markers",
+      x: dim.type === "categorical" ? xs.map((v) => (v === null ? null : plotText(v))) : xs,
       y: sample.values, marker: { size: 5, color: sample.numbers, colorscale: "Blues", showscale: true,
       colorbar: { title: { text: "trial" } } } }],
-      layout({ xaxis: { title: { text: name }, type: dim.scale === "log" ? "log" : (dim.type === "categorical" ? "category" : "linear") },
+      layout({ xaxis: { title: { text: plotText(name) }, type: dim.scale === "log" ? "log" : (dim.type === "categorical" ? "category" : "linear") },
                yaxis: { title: { text: this.study.metric } } }), config);
   }
 }

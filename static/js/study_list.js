@@ -4,6 +4,14 @@ import { follow, getJSON, formatValue, markApplied, setProgress, setState, throt
 const initial = JSON.parse(document.getElementById("initial-data").textContent);
 const tbody = document.querySelector("#studies tbody");
 
+function el(tag, { className = "", live = "" } = {}, ...children) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (live) node.dataset.live = live;
+  node.append(...children);
+  return node;
+}
+
 function rowFor(studyId) { return tbody.querySelector(`tr[data-study="${studyId}"]`); }
 
 function render(summary) {
@@ -11,10 +19,17 @@ function render(summary) {
   if (!row) {
     row = document.createElement("tr");
     row.dataset.study = summary.id;
-    row.innerHTML = `<td><a></a><div class="muted"></div></td><td><span class="state" data-live="state"></span></td>
-      <td><div class="bar"><div data-live="progress-bar"></div></div> <span data-live="progress"></span></td>
-      <td><span data-live="trials-done"></span> / <span data-live="trials-total"></span></td>
-      <td><span data-live="best-value"></span></td><td class="objective"></td><td class="sampler"></td>`;
+    // Built from nodes, never HTML strings: names and descriptions are user text.
+    const live = (name, tag = "span") => el(tag, { live: name });
+    row.append(
+      el("td", {}, el("a"), el("div", { className: "muted" })),
+      el("td", {}, el("span", { className: "state", live: "state" })),
+      el("td", {}, el("div", { className: "bar" }, live("progress-bar", "div")), " ", live("progress")),
+      el("td", {}, live("trials-done"), " / ", live("trials-total")),
+      el("td", {}, live("best-value")),
+      el("td", { className: "objective" }),
+      el("td", { className: "sampler" }),
+    );
     row.querySelector("a").href = summary.url;
     row.querySelector("a").textContent = summary.name;
     row.querySelector(".muted").textContent = summary.description;

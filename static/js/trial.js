@@ -1,5 +1,5 @@
 // One trial: parameters, metrics, its intermediate values and error, live while it runs.
-import { follow, formatValue, getJSON, markApplied, paramsTable, setLive, setState, throttle } from "./live.js";
+import { follow, formatValue, getJSON, markApplied, paramsTable, plotText, setLive, setState, throttle } from "./live.js";
 
 const trial = JSON.parse(document.getElementById("initial-data").textContent);
 const study = JSON.parse(document.getElementById("study-data").textContent);
@@ -21,7 +21,7 @@ function draw(detail) {
   const metrics = new Set(detail.intermediate.flatMap(([, values]) => Object.keys(values)));
   const traces = [...metrics].map((metric) => {
     const points = detail.intermediate.filter(([, values]) => metric in values);
-    return { x: points.map(([step]) => step), y: points.map(([, values]) => values[metric]), name: metric,
+    return { x: points.map(([step]) => step), y: points.map(([, values]) => values[metric]), name: plotText(metric),
              type: "scatter", mode: "lines+markers" };
   });
   Plotly.react(document.querySelector("#plot-curve .canvas"), traces,

@@ -1,6 +1,12 @@
 // The trial table: server-side sorting, filters (state, parameter ranges) and pages.
 import { getJSON, formatValue } from "./live.js";
 
+function rangeInput(name, placeholder) {
+  const input = document.createElement("input");
+  Object.assign(input, { name, type: "number", step: "any", placeholder, size: 6 });
+  return input;
+}
+
 export class TrialTable {
   constructor(study, url) {
     this.study = study;
@@ -47,8 +53,8 @@ export class TrialTable {
         for (const choice of dim.choices) select.add(new Option(String(choice), String(choice)));
         label.append(select);
       } else {
-        label.innerHTML = `${dim.name} <input name="min.${dim.name}" type="number" step="any" placeholder="min" size="6">
-          – <input name="max.${dim.name}" type="number" step="any" placeholder="max" size="6">`;
+        // Nodes, never HTML strings: a name is user text and must stay text.
+        label.append(`${dim.name} `, rangeInput(`min.${dim.name}`, "min"), " – ", rangeInput(`max.${dim.name}`, "max"));
       }
       box.append(label);
     }

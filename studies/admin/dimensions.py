@@ -26,19 +26,22 @@ def _reject_constant(name: str) -> None:
     raise ValueError(name)  # NaN / Infinity stay strings: they are never useful values
 
 
-def _json_problem(exc: ValueError) -> str:
-    """What is wrong with JSON text: the parser's message, or the constant refused above."""
-    if isinstance(exc, json.JSONDecodeError):
-        return exc.msg
-    return f"{exc} is not a usable value"
+def _loads(text: str) -> Any:
+    """json.loads that reports deep nesting (RecursionError in the C parser) as a syntax error."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueSyntaxError(exc.msg) from None
+    except (ValueError, RecursionError):
+        raise ValueSyntaxError("nested too deeply, or NaN/Infinity") from None
 
 
 def parse_scalar(token: str) -> Any:
     """``2`` -> 2, ``0.5`` -> 0.5, ``true`` -> True, ``null`` -> None, ``"a b"`` -> 'a b', ``rbf`` -> 'rbf'."""
     token = token.strip()
     try:
-        value = json.loads(token, parse_constant=_reject_constant)
-    except ValueError:
+        value = _loads(token)
+    except ValueSyntaxError:
         return token
     if isinstance(value, (list, dict)):
         raise ValueSyntaxError(f"{token} is not a single value")
@@ -54,11 +57,9 @@ def parse_values(text: str) -> list:
         return []
     if text.startswith("["):
         try:
-            values = json.loads(text, parse_constant=_reject_constant)
-        except ValueError as exc:
-            raise ValueSyntaxError(
-                f"this looks like a JSON list but is not valid JSON ({_json_problem(exc)})"
-            ) from None
+            values = _loads(text)
+        except ValueSyntaxError as exc:
+            raise ValueSyntaxError(f"this looks like a JSON list but is not valid JSON ({exc})") from None
         return values
     tokens = text.split(",")
     if any(not token.strip() for token in tokens):
@@ -73,9 +74,9 @@ def parse_condition(text: str) -> dict | None:
         return None
     if text.startswith("{"):
         try:
-            return json.loads(text, parse_constant=_reject_constant)
-        except ValueError as exc:
-            raise ValueSyntaxError(f"this looks like JSON but is not valid ({_json_problem(exc)})") from None
+            return _loads(text)
+        except ValueSyntaxError as exc:
+            raise ValueSyntaxError(f"this looks like JSON but is not valid ({exc})") from None
     when: dict[str, list] = {}
     for clause in text.split(";"):
         if not clause.strip():

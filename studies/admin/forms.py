@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 
 from studies import selectors, services
 from studies.core.errors import SpecError
@@ -84,6 +85,19 @@ class OptionalJSONField(forms.JSONField):
 
     def prepare_value(self, value):
         return "" if value is None else super().prepare_value(value)
+
+    def to_python(self, value):
+        # Django's JSONField lets the parser's RecursionError (deep nesting) escape as a 500.
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("This JSON is nested too deeply; give a flat JSON object.") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
 
 
 class StudyForm(forms.ModelForm):

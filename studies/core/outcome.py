@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from .errors import ObjectiveError
-from .space import is_number
+from .limits import is_number
 
 
 def objective_from_result(result: Any, metric: str) -> tuple[float, dict[str, float]]:

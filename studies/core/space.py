@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SpecError
-
-SCALAR_TYPES = (str, int, float, bool, type(None))
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """Equality as JSON sees it: ``True`` is not ``1``, but ``1`` is ``1.0``."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    return bool(a == b)
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+from .limits import (
+    DIMENSION_NAME_RULE,
+    MAX_CHOICES,
+    MAX_DIMENSIONS,
+    check_choices,
+    is_dimension_name,
+    is_number,
+    json_equal,
+    key_path,
+    number_problem,
+    scalar_problem,
+    shown,
+)
 
 
 @dataclass(frozen=True)
@@ -209,18 +209,23 @@ _FIELDS = {
 }
 
 
-def parse_space(raw: Any) -> SearchSpace:
+def parse_space(raw: Any, stored: bool = False) -> SearchSpace:
     """Build a SearchSpace from its JSON form, or raise SpecError naming every problem.
 
     Paths in the errors are relative (``[2].low``); the caller prefixes them.
+    ``stored``: a space read back from a saved study. It passed the rules of its day;
+    the name and size rules added since are not applied again, so an older study
+    still opens (its names are shown as text anyway).
     """
     if not isinstance(raw, list) or not raw:
         raise SpecError([("", "must be a non-empty list of dimensions")])
+    if len(raw) > MAX_DIMENSIONS and not stored:
+        raise SpecError([("", f"has {len(raw)} dimensions; at most {MAX_DIMENSIONS} are allowed")])
     errors: list[tuple[str, str]] = []
     dims: list[AnyDimension] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(raw):
-        dim = _parse_dimension(item, f"[{i}]", errors)
+        dim = _parse_dimension(item, f"[{i}]", errors, stored)
         if dim is None:
             continue
         if dim.name in seen:
@@ -237,36 +242,28 @@ def parse_space(raw: Any) -> SearchSpace:
     return SearchSpace(_parents_first(dims, seen))
 
 
-def _parse_dimension(item: Any, path: str, errors: list[tuple[str, str]]) -> AnyDimension | None:
+def _parse_dimension(item: Any, path: str, errors: list[tuple[str, str]], stored: bool = False) -> AnyDimension | None:
     if not isinstance(item, dict):
         errors.append((path, "must be an object with name and type"))
         return None
     before = len(errors)
     name: Any = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors.append((f"{path}.name", "must be a non-empty string"))
+    if not (is_dimension_name(name) or (stored and isinstance(name, str) and name)):
+        errors.append((f"{path}.name", f"{DIMENSION_NAME_RULE} (got {shown(name)})"))
     kind = item.get("type")
-    if kind not in _FIELDS:
-        errors.append((f"{path}.type", f"must be one of float, int, categorical (got {kind!r})"))
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        errors.append((f"{path}.type", f"must be one of float, int, categorical (got {shown(kind)})"))
         return None
     for key in sorted(set(item) - _FIELDS[kind]):
         errors.append(
-            (f"{path}.{key}", f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}")
+            (key_path(path, key), f"is not a field of a {kind} dimension; allowed: {', '.join(sorted(_FIELDS[kind]))}")
         )
-    when = _parse_when(item.get("when"), f"{path}.when", errors)
+    when = _parse_when(item.get("when"), f"{path}.when", errors, stored)
     if kind == "categorical":
-        choices: Any = item.get("choices")
-        if not isinstance(choices, list) or not choices:
-            errors.append((f"{path}.choices", "must be a non-empty list of values"))
-        else:
-            for j, c in enumerate(choices):
-                if not isinstance(c, SCALAR_TYPES):
-                    errors.append((f"{path}.choices[{j}]", "must be a string, number, boolean or null"))
-                elif any(json_equal(c, d) for d in choices[:j]):
-                    errors.append((f"{path}.choices[{j}]", f"duplicate choice {c!r}"))
+        check_choices(item.get("choices"), f"{path}.choices", errors, stored)
         if len(errors) > before:
             return None
-        return CategoricalDimension(name, tuple(choices), when=when)
+        return CategoricalDimension(name, tuple(item["choices"]), when=when)
     return _parse_numeric(item, kind, name, when, path, errors, before)
 
 
@@ -284,17 +281,22 @@ def _parse_numeric(
     for key, value in (("low", low), ("high", high)):
         if value is None:
             errors.append((f"{path}.{key}", f"is required for a {kind} dimension"))
-        elif not is_number(value) or not math.isfinite(value):
-            errors.append((f"{path}.{key}", f"must be a finite number (got {value!r})"))
+        elif not is_number(value):
+            errors.append((f"{path}.{key}", f"must be a finite number (got {shown(value)})"))
+        elif (problem := number_problem(value)) is not None:
+            errors.append((f"{path}.{key}", problem))
         elif kind == "int" and not float(value).is_integer():
-            errors.append((f"{path}.{key}", f"must be an integer for an int dimension (got {value!r})"))
+            errors.append((f"{path}.{key}", f"must be an integer for an int dimension (got {shown(value)})"))
     scale = item.get("scale", "linear")
     if scale not in ("linear", "log"):
-        errors.append((f"{path}.scale", f"must be 'linear' or 'log' (got {scale!r})"))
+        errors.append((f"{path}.scale", f"must be 'linear' or 'log' (got {shown(scale)})"))
     if len(errors) > before:
         return None
     if low >= high:
         errors.append((f"{path}.low", f"must be less than high (got low={low}, high={high})"))
+    elif not math.isfinite(float(high) - float(low)):
+        # Samplers interpolate between the bounds; an infinite width would make NaN values.
+        errors.append((f"{path}.high", f"high - low must be a finite number (got low={low}, high={high})"))
     elif scale == "log" and low <= 0:
         errors.append(
             (f"{path}.low", f"must be greater than 0 on a log scale (got {low}); use scale 'linear' or a positive low")
@@ -306,7 +308,9 @@ def _parse_numeric(
     return FloatDimension(name, float(low), float(high), log=scale == "log", when=when)
 
 
-def _parse_when(raw: Any, path: str, errors: list[tuple[str, str]]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+def _parse_when(
+    raw: Any, path: str, errors: list[tuple[str, str]], stored: bool = False
+) -> tuple[tuple[str, tuple[Any, ...]], ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict) or not raw:
@@ -314,12 +318,21 @@ def _parse_when(raw: Any, path: str, errors: list[tuple[str, str]]) -> tuple[tup
         return ()
     when = []
     for parent, values in raw.items():
+        if not (is_dimension_name(parent) or (stored and parent)):
+            errors.append(
+                (key_path(path, parent), f"names no possible dimension: a parent's name {DIMENSION_NAME_RULE}")
+            )
+            continue
         if not isinstance(values, list):
             values = [values]
-        if not values or not all(isinstance(v, SCALAR_TYPES) for v in values):
-            errors.append((f"{path}.{parent}", "must be a non-empty list of the parent's values"))
+        if not values or len(values) > MAX_CHOICES:
+            errors.append((f"{path}.{parent}", f"must be a list of 1 to {MAX_CHOICES} of the parent's values"))
             continue
-        when.append((parent, tuple(values)))
+        problems = [(j, p) for j, p in ((j, scalar_problem(v)) for j, v in enumerate(values)) if p is not None]
+        for j, problem in problems:
+            errors.append((f"{path}.{parent}[{j}]", problem))
+        if not problems:
+            when.append((parent, tuple(values)))
     return tuple(when)
 
 
@@ -340,27 +353,31 @@ def _check_conditions(dims: list[AnyDimension], index: dict[str, int], errors: l
             else:
                 for v in values:
                     if not parent.contains(v):
-                        errors.append((f"{path}.{parent_name}", f"{v!r} is not a value of {parent_name}"))
+                        errors.append((f"{path}.{parent_name}", f"{shown(v)} is not a value of {parent_name}"))
     if not errors and _has_cycle(dims):
         errors.append(("", "conditions form a cycle; a dimension's parents must not depend on it"))
 
 
 def _has_cycle(dims: list[AnyDimension]) -> bool:
-    parents = {d.name: [p for p, _ in d.when] for d in dims}
-    state: dict[str, int] = {}
+    """Kahn's algorithm: a cycle is whatever never loses all its parents.
 
-    def visit(name: str) -> bool:
-        if state.get(name) == 1:
-            return True
-        if state.get(name) == 2:
-            return False
-        state[name] = 1
-        if any(visit(p) for p in parents[name]):
-            return True
-        state[name] = 2
-        return False
-
-    return any(visit(d.name) for d in dims)
+    Iterative on purpose: a long chain listed children-first must not exhaust the stack.
+    """
+    waiting = {d.name: len(d.when) for d in dims}
+    children: dict[str, list[str]] = {d.name: [] for d in dims}
+    for d in dims:
+        for parent, _ in d.when:
+            children[parent].append(d.name)
+    ready = [name for name, count in waiting.items() if count == 0]
+    placed = 0
+    while ready:
+        name = ready.pop()
+        placed += 1
+        for child in children[name]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    return placed < len(dims)
 
 
 def _parents_first(dims: list[AnyDimension], index: dict[str, int]) -> list[AnyDimension]:

@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import SpecError
+from .limits import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_METRIC_LENGTH,
+    key_path,
+    shown,
+    text_problem,
+)
 from .pruners import parse_pruner
 from .samplers import make_sampler, parse_sampler
 from .space import SearchSpace, parse_space
 from .trials import Direction
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Matched with fullmatch: "$" would also accept a name ending in a newline.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_TRIALS = 10_000_000
 T = TypeVar("T")
 TOP_LEVEL_FIELDS = {"name", "description", "executor", "objective", "sampler", "n_trials", "pruner", "search_space"}
@@ -49,32 +57,40 @@ class StudySpec:
         }
 
 
-def parse_spec(raw: Any, executors: Collection[str] | None = None) -> StudySpec:
-    """Validate a whole spec. ``executors``: the registered names, when known."""
+def parse_spec(raw: Any, executors: Collection[str] | None = None, *, stored: bool = False) -> StudySpec:
+    """Validate a whole spec. ``executors``: the registered names, when known.
+
+    ``stored``: a spec read back from the database, see ``parse_space``.
+    """
     if not isinstance(raw, dict):
         raise SpecError([("", "the spec must be a JSON object")])
     errors: list[tuple[str, str]] = []
     for key in sorted(set(raw) - TOP_LEVEL_FIELDS):
-        errors.append((key, f"is not a spec field; allowed: {', '.join(sorted(TOP_LEVEL_FIELDS))}"))
+        errors.append((key_path("", key), f"is not a spec field; allowed: {', '.join(sorted(TOP_LEVEL_FIELDS))}"))
 
     name: Any = raw.get("name")
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         errors.append(
-            ("name", f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {name!r})")
+            (
+                "name",
+                f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {shown(name)})",
+            )
         )
     description = raw.get("description", "")
     if not isinstance(description, str):
         errors.append(("description", "must be a string"))
+    elif problem := text_problem(description, MAX_DESCRIPTION_LENGTH, controls=True):
+        errors.append(("description", problem))
 
     executor: Any = raw.get("executor")
-    if not isinstance(executor, str) or not executor:
+    if not isinstance(executor, str) or not executor or text_problem(executor, 200):
         errors.append(("executor", "must name a registered executor (see list_executors)"))
     elif executors is not None and executor not in executors:
         known = ", ".join(sorted(executors)) or "none registered"
-        errors.append(("executor", f"unknown executor {executor!r}; registered: {known}"))
+        errors.append(("executor", f"unknown executor {shown(executor)}; registered: {known}"))
 
     metric, direction = _parse_objective(raw.get("objective"), errors)
-    space = _section(errors, "search_space", parse_space, raw.get("search_space"))
+    space = _section(errors, "search_space", parse_space, raw.get("search_space"), stored)
     pruner = _section(errors, "pruner", parse_pruner, raw.get("pruner"))
     sampler = _section(errors, "sampler", parse_sampler, raw.get("sampler", {"type": "random"}), space)
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
@@ -109,15 +125,18 @@ def _parse_objective(raw: Any, errors: list[tuple[str, str]]) -> tuple[str | Non
         errors.append(("objective", 'must be an object like {"metric": "accuracy", "direction": "maximize"}'))
         return None, None
     for key in sorted(set(raw) - {"metric", "direction"}):
-        errors.append((f"objective.{key}", "is not an objective field; allowed: direction, metric"))
+        errors.append((key_path("objective", key), "is not an objective field; allowed: direction, metric"))
     metric = raw.get("metric")
-    if not isinstance(metric, str) or not metric:
+    if not isinstance(metric, str) or not metric.strip():
         errors.append(("objective.metric", "must be the name of the metric to optimise"))
+    elif problem := text_problem(metric, MAX_METRIC_LENGTH):
+        errors.append(("objective.metric", problem))
     try:
-        direction = Direction(raw.get("direction"))
+        direction = Direction(raw.get("direction")) if isinstance(raw.get("direction"), str) else None
     except ValueError:
-        errors.append(("objective.direction", f"must be 'minimize' or 'maximize' (got {raw.get('direction')!r})"))
         direction = None
+    if direction is None:
+        errors.append(("objective.direction", f"must be 'minimize' or 'maximize' (got {shown(raw.get('direction'))})"))
     return metric, direction
 
 
@@ -126,17 +145,29 @@ def _parse_budget(
 ) -> int | None:
     grid_size = None
     if sampler is not None and space is not None and sampler["type"] == "grid":
-        grid_size = make_sampler(sampler, space, Direction.MINIMIZE).size()
+        try:
+            grid_size = make_sampler(sampler, space, Direction.MINIMIZE).size()
+        except SpecError as exc:
+            errors.extend(exc.prefixed("search_space").errors)
+            return None
     if raw is None:
-        if grid_size is not None:
+        if grid_size is not None and grid_size <= MAX_TRIALS:
             return grid_size
-        if sampler is not None:
+        if grid_size is not None:
+            errors.append(
+                (
+                    "n_trials",
+                    f"is required: the grid has {_count_text(grid_size)} points, more than the {MAX_TRIALS} "
+                    "trials a study may run; give n_trials or lower sampler.points_per_dim",
+                )
+            )
+        elif sampler is not None:
             errors.append(
                 ("n_trials", f"is required for a {sampler['type']} sampler; give the number of trials to run")
             )
         return None
     if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= MAX_TRIALS:
-        errors.append(("n_trials", f"must be an integer from 1 to {MAX_TRIALS} (got {raw!r})"))
+        errors.append(("n_trials", f"must be an integer from 1 to {MAX_TRIALS} (got {shown(raw)})"))
         return None
     if grid_size is not None and raw > grid_size:
         errors.append(
@@ -148,3 +179,9 @@ def _parse_budget(
         )
         return None
     return raw
+
+
+def _count_text(n: int) -> str:
+    """A grid's size for a message: exact when short, else its order of magnitude."""
+    digits = str(n)
+    return digits if len(digits) <= 15 else f"about 10^{len(digits) - 1}"

@@ -58,7 +58,7 @@ def has_running_trials(study: Study) -> bool:
 
 
 def study_space(study: Study) -> SearchSpace:
-    return parse_space(study.spec["search_space"])
+    return parse_space(study.spec["search_space"], stored=True)
 
 
 def iso(when) -> str | None:
@@ -119,7 +119,7 @@ def study_page(study_id: int) -> StudyPage | None:
     detail = study_detail(study_id)
     if detail is None:
         return None
-    return {"study": detail, "params": parse_space(detail["search_space"]).names}
+    return {"study": detail, "params": parse_space(detail["search_space"], stored=True).names}
 
 
 def _detail_or_none(study: Study | None, cursor: int) -> StudyDetail | None:

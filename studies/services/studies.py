@@ -60,7 +60,7 @@ def get_study(name: str) -> Study:
 
 
 def study_spec(study: Study) -> StudySpec:
-    return parse_spec(study.spec)
+    return parse_spec(study.spec, stored=True)
 
 
 def progress_data(study: Study) -> dict[str, Any]:

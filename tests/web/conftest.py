@@ -23,6 +23,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 PASSWORD = "correct-horse-battery"
 
 

@@ -10,7 +10,7 @@ from somatize_site.asgi import application
 from studies import services
 from studies.models import StudyEvent
 from studies.runner import StudyRunner
-from tests.web.conftest import ORIGIN, quadratic_spec, redis_prefix, session_cookie_for
+from tests.web.conftest import HOST, ORIGIN, quadratic_spec, redis_prefix, session_cookie_for
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -45,8 +45,14 @@ def stored(study_id=None, after=0, types=None):
     return [(e.id, e.type) for e in rows]
 
 
+def with_host(headers) -> list:
+    """Browsers always send Host; the origin check compares the Origin with it."""
+    headers = list(headers)
+    return headers if any(name == b"host" for name, _ in headers) else [HOST, *headers]
+
+
 async def connected(path: str, *headers) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    communicator = WebsocketCommunicator(application, path, headers=with_host(headers))
     ok, code = await communicator.connect(timeout=TIMEOUT)
     assert ok, f"connection to {path} refused ({code})"
     return communicator
@@ -54,7 +60,7 @@ async def connected(path: str, *headers) -> WebsocketCommunicator:
 
 async def try_connect(path: str, *headers) -> tuple[bool, int]:
     """Try to connect; returns (accepted, close code)."""
-    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    communicator = WebsocketCommunicator(application, path, headers=with_host(headers))
     accepted, code = await communicator.connect(timeout=TIMEOUT)
     await communicator.disconnect()
     return accepted, code
@@ -64,11 +70,21 @@ async def receive(communicator, count: int) -> list[dict]:
     return [await communicator.receive_json_from(timeout=TIMEOUT) for _ in range(count)]
 
 
-async def test_anonymous_users_are_refused():
+async def closed_with(path: str, *headers) -> int:
+    """Connect to a socket that is accepted and then closed at once; returns its close code."""
+    communicator = WebsocketCommunicator(application, path, headers=with_host(headers))
+    accepted, _ = await communicator.connect(timeout=TIMEOUT)
+    assert accepted, "accepted first, so the browser sees the close code"
+    output = await communicator.receive_output(timeout=TIMEOUT)
+    assert output["type"] == "websocket.close"
+    await communicator.wait(timeout=TIMEOUT)
+    return output["code"]
+
+
+async def test_anonymous_users_are_refused_with_4401():
     study = await make_study("anon")
     for path in ("/ws/studies/", f"/ws/studies/{study.pk}/"):
-        accepted, _ = await try_connect(path, ORIGIN)
-        assert not accepted
+        assert await closed_with(path, ORIGIN) == 4401
 
 
 async def test_a_foreign_origin_is_refused_even_with_a_session():
@@ -77,10 +93,9 @@ async def test_a_foreign_origin_is_refused_even_with_a_session():
     assert not accepted
 
 
-async def test_an_unknown_study_is_refused():
+async def test_an_unknown_study_is_refused_with_4404_after_the_handshake():
     cookie = await make_user()
-    accepted, code = await try_connect("/ws/studies/999999/", ORIGIN, cookie)
-    assert not accepted and code == 4404
+    assert await closed_with("/ws/studies/999999/", ORIGIN, cookie) == 4404
 
 
 async def test_it_forwards_a_running_studys_events_in_order():
@@ -143,8 +158,7 @@ async def test_the_list_socket_receives_the_progress_of_every_study():
 
 async def test_a_cursor_that_is_not_a_number_is_refused():
     cookie = await make_user()
-    accepted, code = await try_connect("/ws/studies/?after=abc", ORIGIN, cookie)
-    assert not accepted and code == 4400
+    assert await closed_with("/ws/studies/?after=abc", ORIGIN, cookie) == 4400
 
 
 @pytest.mark.redis

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import SpecError
+from ..limits import shown
 from ..trials import Direction, FrozenTrial
 from .base import Pruner
 from .percentile import MedianPruner, PercentilePruner
@@ -40,7 +41,7 @@ def parse_pruner(raw: Any) -> dict[str, Any]:
         raise SpecError([("", 'must be an object such as {"type": "median"}')])
     kind = raw.get("type")
     if kind not in PRUNERS:
-        raise SpecError([("type", f"must be one of {', '.join(PRUNERS)} (got {kind!r})")])
+        raise SpecError([("type", f"must be one of {', '.join(PRUNERS)} (got {shown(kind)})")])
     return PRUNERS[kind].parse_config(raw)
 
 

@@ -15,8 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import SpecError
+from ..limits import key_path, shown
 from ..trials import Direction, FrozenTrial
 
+# Step and trial counts beyond any study's size (spec.MAX_TRIALS) mean nothing, and
+# bounded integers fit every database column they reach.
+MAX_PRUNER_COUNT = 10_000_000
 # The default of an option that has none: the spec must give it.
 REQUIRED = object()
 
@@ -41,7 +45,7 @@ class Pruner(ABC):
         """
         allowed = {"type", *cls.options}
         errors = [
-            (key, f"is not a field of the {cls.kind} pruner; allowed: {', '.join(sorted(allowed))}")
+            (key_path("", key), f"is not a field of the {cls.kind} pruner; allowed: {', '.join(sorted(allowed))}")
             for key in sorted(set(raw) - allowed)
         ]
         values = {
@@ -73,8 +77,10 @@ class ArgumentChecks:
         self.errors: list[tuple[str, str]] = []
 
     def non_negative_int(self, name: str, value: object) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            self.errors.append((name, f"must be a non-negative integer (got {value!r})"))
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PRUNER_COUNT:
+            self.errors.append(
+                (name, f"must be a non-negative integer, at most {MAX_PRUNER_COUNT} (got {shown(value)})")
+            )
 
     def open_interval(self, name: str, value: object, low: float, high: float) -> None:
         if (
@@ -82,7 +88,7 @@ class ArgumentChecks:
             or not isinstance(value, (int, float))
             or not (math.isfinite(value) and low < value < high)
         ):
-            self.errors.append((name, f"must be a number between {low:g} and {high:g}, exclusive (got {value!r})"))
+            self.errors.append((name, f"must be a number between {low:g} and {high:g}, exclusive (got {shown(value)})"))
 
     def done(self) -> None:
         if self.errors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SpecError
+from ..limits import shown
 from ..space import SearchSpace
 from ..trials import Direction
 from .base import Sampler
@@ -27,8 +28,8 @@ def parse_sampler(raw: Any, space: SearchSpace | None) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise SpecError([("", 'must be an object such as {"type": "random", "seed": 7}')])
     kind = raw.get("type")
-    if kind not in SAMPLERS:
-        raise SpecError([("type", f"must be one of {', '.join(SAMPLERS)} (got {kind!r})")])
+    if not isinstance(kind, str) or kind not in SAMPLERS:
+        raise SpecError([("type", f"must be one of {', '.join(SAMPLERS)} (got {shown(kind)})")])
     return SAMPLERS[kind].parse_config(raw, space)
 
 

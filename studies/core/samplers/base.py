@@ -13,8 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from ..limits import key_path, shown
 from ..space import CategoricalDimension, SearchSpace
 from ..trials import Direction, FrozenTrial
+
+# Seeds are stored in a JSON field and must fit a signed 64-bit integer everywhere.
+MAX_SEED = 2**63
 
 
 class Sampler(ABC):
@@ -64,11 +68,13 @@ def sample_uniform(space: SearchSpace, rng: np.random.Generator) -> dict[str, An
 
 def parse_seed(raw: dict[str, Any], errors: list[tuple[str, str]]) -> int | None:
     seed = raw.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        errors.append(("seed", f"must be a non-negative integer (got {seed!r})"))
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < MAX_SEED):
+        errors.append(("seed", f"must be a non-negative integer below 2**63 (got {shown(seed)})"))
     return seed
 
 
 def check_fields(raw: dict[str, Any], allowed: set[str], kind: str, errors: list[tuple[str, str]]) -> None:
     for key in sorted(set(raw) - allowed):
-        errors.append((key, f"is not an option of the {kind} sampler; allowed: {', '.join(sorted(allowed))}"))
+        errors.append(
+            (key_path("", key), f"is not an option of the {kind} sampler; allowed: {', '.join(sorted(allowed))}")
+        )

@@ -36,6 +36,7 @@ from scipy.stats import yeojohnson
 from threadpoolctl import ThreadpoolController
 
 from ..errors import SpecError
+from ..limits import shown
 from ..space import SearchSpace
 from ..trials import Direction, FrozenTrial, TrialState
 from .acquisition import maximise
@@ -48,6 +49,9 @@ MAX_STARTUP = 20
 # The matrices here are small (at most a few hundred rows): a multi-threaded BLAS
 # spends more on waking threads than on arithmetic, ten times more on a busy machine.
 BLAS = ThreadpoolController()
+
+# More space-filling trials than any study may run (spec.MAX_TRIALS) mean nothing.
+MAX_N_STARTUP = 10_000_000
 
 
 def default_n_startup(n_dims: int) -> int:
@@ -71,12 +75,12 @@ class BayesianSampler(Sampler):
         n_startup = raw.get("n_startup")
         if n_startup is None:
             n_startup = default_n_startup(len(space)) if space is not None else None
-        elif not isinstance(n_startup, int) or isinstance(n_startup, bool) or n_startup < 1:
+        elif not isinstance(n_startup, int) or isinstance(n_startup, bool) or not 1 <= n_startup <= MAX_N_STARTUP:
             errors.append(
                 (
                     "n_startup",
                     f"must be a positive integer: the number of space-filling trials "
-                    f"before the model is used (got {n_startup!r})",
+                    f"before the model is used, at most {MAX_N_STARTUP} (got {shown(n_startup)})",
                 )
             )
         if errors:

@@ -15,23 +15,24 @@ from typing import Any
 import numpy as np
 
 from ..errors import SamplerExhausted, SpecError
+from ..limits import MAX_POINTS_PER_DIM, shown
 from ..space import AnyDimension, CategoricalDimension, SearchSpace
 from ..trials import Direction, FrozenTrial
 from .base import Sampler, check_fields
 
 DEFAULT_POINTS_PER_DIM = 5
+# Counting a conditional grid visits each distinct choice of parent values once; when
+# many parents stay relevant together that number explodes, so it is bounded (well under a
+# second of work) and such a space is refused at validation rather than hanging.
+MAX_COUNT_STEPS = 10_000
 
 
 def grid_values(dim: AnyDimension, points: int) -> list[Any]:
     if isinstance(dim, CategoricalDimension):
         return list(dim.choices)
     units = [0.5] if points == 1 else np.linspace(0.0, 1.0, points)
-    values: list[Any] = []
-    for u in units:
-        value = dim.from_unit(float(u))
-        if value not in values:
-            values.append(value)
-    return values
+    # dict keys keep the order and drop the integers rounding made equal, in O(n).
+    return list(dict.fromkeys(dim.from_unit(float(u)) for u in units))
 
 
 class GridSampler(Sampler):
@@ -42,7 +43,11 @@ class GridSampler(Sampler):
         self._values = [grid_values(d, points) for d in self._dims]
         self._parents = {p for d in self._dims for p, _ in d.when}
         self._position = {d.name: i for i, d in enumerate(self._dims)}
+        # _needed[i]: parents that dimensions i.. still test. Forgetting the others
+        # keeps the memo small: branches that no later dimension tells apart share a count.
+        self._needed = [{p for d in self._dims[i:] for p, _ in d.when} for i in range(len(self._dims) + 1)]
         self._memo: dict[tuple[int, tuple[tuple[str, int], ...]], int] = {}
+        self._steps = 0
         self._size = self._count(0, ())
 
     @classmethod
@@ -50,8 +55,10 @@ class GridSampler(Sampler):
         errors: list[tuple[str, str]] = []
         check_fields(raw, {"type", "points_per_dim"}, "grid", errors)
         points = raw.get("points_per_dim", DEFAULT_POINTS_PER_DIM)
-        if not isinstance(points, int) or isinstance(points, bool) or points < 1:
-            errors.append(("points_per_dim", f"must be a positive integer (got {points!r})"))
+        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= MAX_POINTS_PER_DIM:
+            errors.append(
+                ("points_per_dim", f"must be a positive integer, at most {MAX_POINTS_PER_DIM} (got {shown(points)})")
+            )
         if errors:
             raise SpecError(errors)
         return {"type": "grid", "points_per_dim": points}
@@ -71,11 +78,18 @@ class GridSampler(Sampler):
         return {name: self._values[self._position[name]][vi] for name, vi in state}
 
     def _count(self, i: int, state: tuple[tuple[str, int], ...]) -> int:
+        # Recursion depth is the number of dimensions, which the spec caps at MAX_DIMENSIONS.
         if i == len(self._dims):
             return 1
+        state = tuple(item for item in state if item[0] in self._needed[i])
         key = (i, state)
         if key in self._memo:
             return self._memo[key]
+        self._steps += 1
+        if self._steps > MAX_COUNT_STEPS:
+            raise SpecError(
+                [("", "the conditions (when) combine too many parent values to lay out as a grid; use fewer parents")]
+            )
         dim = self._dims[i]
         if not self.space.is_active(dim, self._params_of(state)):
             total = self._count(i + 1, state)

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from studies.accounts import ensure_login
@@ -12,8 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("--staff", action="store_true", help="also let this login use the admin (superuser)")
 
     def handle(self, *args, **options):
-        if options["password"] is not None and len(options["password"]) < 8:
-            raise CommandError("--password must be at least 8 characters")
-        password, created = ensure_login(options["username"], options["password"], staff=options["staff"])
+        try:
+            password, created = ensure_login(options["username"], options["password"], staff=options["staff"])
+        except ValidationError as exc:
+            raise CommandError(f"--password refused: {' '.join(exc.messages)}") from None
         action = "created" if created else "password reset for"
         self.stdout.write(f"{action} login {options['username']} with password {password}")

@@ -1,4 +1,3 @@
-import json
 import sys
 from pathlib import Path
 
@@ -6,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from studies import services
 from studies.core.errors import SpecError
+from studies.core.jsontext import JSONTextError, load_json
 
 
 def read_spec(path: str):
@@ -14,10 +14,12 @@ def read_spec(path: str):
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"{path}: cannot read the spec file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: not UTF-8 text (byte {exc.start}); a spec is a JSON text file") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        return load_json(text)
+    except JSONTextError as exc:
+        raise CommandError(f"{path}: {exc}") from None
 
 
 class Command(BaseCommand):
