@@ -66,6 +66,12 @@ def plots(request, study_id: int):
 
 @require_GET
 @api_login_required
+def history(request, study_id: int):
+    return JsonResponse(selectors.history_all(_found(selectors.study_get(study_id))))
+
+
+@require_GET
+@api_login_required
 def trials(request, study_id: int):
     found = _found(selectors.study_get(study_id))
     try:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/events/", api.list_events, name="api-list-events"),
     path("api/studies/<int:study_id>/", api.study, name="api-study"),
     path("api/studies/<int:study_id>/plots/", api.plots, name="api-plots"),
+    path("api/studies/<int:study_id>/history/", api.history, name="api-history"),
     path("api/studies/<int:study_id>/trials/", api.trials, name="api-trials"),
     path("api/studies/<int:study_id>/trials/<int:number>/", api.trial, name="api-trial"),
     path("api/studies/<int:study_id>/events/", api.study_events, name="api-events"),
