@@ -82,7 +82,7 @@ def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) ->
         page.wait_for_selector("#connection[data-state=live]")
         worker = project.start("run_study", "latency")
         page.wait_for_function(
-            "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=600_000
+            "() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=600_000
         )
         worker.wait(timeout=120)
         page.wait_for_timeout(500)

@@ -39,10 +39,12 @@ def spec_text(spec) -> str:
 def test_create_study_refuses_a_malformed_spec_with_one_line_naming_the_field(tmp_path, case, spec, path):
     file = tmp_path / "spec.json"
     file.write_text(spec_text(spec), encoding="utf-8")
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.thread_time()
     with pytest.raises(CommandError) as refused:
         call_command("create_study", str(file))
-    assert time.monotonic() - started < 2
+    # CPU time is the work this request did (a slow loop shows there); wall time also
+    # counts the other test runs sharing the machine, so it only guards against a hang.
+    assert time.thread_time() - cpu < 2 and time.monotonic() - started < 10
     message = str(refused.value)
     assert "\n" not in message and len(message) < 2000
     assert message.startswith(f"{file}: ")

@@ -92,9 +92,11 @@ def as_form(spec: Any) -> dict:
 @pytest.mark.parametrize(("case", "spec", "path"), CASES, ids=[m[0] for m in CASES])
 def test_the_add_form_shows_an_error_for_a_malformed_spec(staff_client, case, spec, path):
     data = as_form(spec)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.thread_time()
     response = staff_client.post(ADD_URL, data)
-    assert time.monotonic() - started < 2
+    # CPU time is the work this request did (a slow loop shows there); wall time also
+    # counts the other test runs sharing the machine, so it only guards against a hang.
+    assert time.thread_time() - cpu < 2 and time.monotonic() - started < 10
     if len(data) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
         # Hundreds of rows: Django refuses the request itself before any form reads it.
         assert response.status_code == 400

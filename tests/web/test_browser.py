@@ -67,7 +67,7 @@ def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     workers = [project.start("run_study", "live") for _ in range(2)]
     try:
         page.wait_for_function(
-            "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
+            "() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
         )
         for worker in workers:
             assert worker.wait(timeout=60) == 0, worker.stderr.read()
@@ -82,10 +82,10 @@ def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     assert applied == stored_event_ids(project, "live", after=cursor)
     assert re.fullmatch(r"0\.\d+|[1-9]\S*", page.inner_text('[data-live="best-value"]'))
     page.wait_for_selector('[data-live="state"][data-state="completed"]')
-    page.wait_for_function(f"document.querySelectorAll('#trial-table tbody tr').length === {N_TRIALS}")
+    page.wait_for_function(f"() => document.querySelectorAll('#trial-table tbody tr').length === {N_TRIALS}")
     row = list_page.locator('tr:has-text("live")')
     list_page.wait_for_function(
-        "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
+        "() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
     )
     assert row.locator('[data-live="best-value"]').inner_text() == page.inner_text('[data-live="best-value"]')
     return page
@@ -112,7 +112,7 @@ def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres
     page.fill("input[name='min.x']", "0.5")
     page.click("#trial-filters button[type=submit]")
     page.wait_for_function(
-        "document.getElementById('trial-count').textContent.includes('matching') && "
+        "() => document.getElementById('trial-count').textContent.includes('matching') && "
         f"document.querySelectorAll('#trial-table tbody tr').length < {N_TRIALS}"
     )
     page.click("#trial-table th[data-sort='param.x']")
@@ -143,14 +143,14 @@ def test_a_page_that_loses_its_server_catches_up_without_a_gap_or_a_duplicate(pr
     worker = project.start("run_study", "outage")
     try:
         page.wait_for_function(
-            "Number(document.querySelector('[data-live=\"trials-done\"]').textContent) >= 2", timeout=WAIT_MS
+            "() => Number(document.querySelector('[data-live=\"trials-done\"]').textContent) >= 2", timeout=WAIT_MS
         )
         daphne.stop()  # the server goes away while the study keeps running
         page.wait_for_selector("#connection[data-state=offline]")
         page.wait_for_timeout(1500)
         daphne.start(port=daphne.port)
         page.wait_for_function(
-            "document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
+            "() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
         )
         assert worker.wait(timeout=60) == 0
     finally:

@@ -66,7 +66,7 @@ def test_script_like_names_show_as_text_and_plotly_draws_under_the_csp(project, 
 
     page.get_by_role("link", name="xss", exact=True).click()
     page.wait_for_selector("#connection[data-state=live]")
-    page.wait_for_function("document.querySelectorAll('#trial-table tbody tr').length === 6")
+    page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 6")
     filters = page.locator("#param-filters")
     assert PAYLOAD in filters.inner_text()
     assert filters.locator(f'input[name="min.{PAYLOAD}"]').count() == 1
@@ -81,7 +81,8 @@ def test_script_like_names_show_as_text_and_plotly_draws_under_the_csp(project, 
     page.wait_for_function("() => window.__somatizeHistory.points === 6")
     page.select_option("#slice-param", "k")
     page.wait_for_function(
-        "[...document.querySelectorAll('#plot-slice .xtick text')].some((t) => t.textContent.includes('<b>bold</b>'))"
+        "() => [...document.querySelectorAll('#plot-slice .xtick text')]"
+        ".some((t) => t.textContent.includes('<b>bold</b>'))"
     )
     assert PAYLOAD in page.locator("#plot-history .ytitle").text_content()
     assert page.locator(".plot svg a, .plot svg image, .plot img").count() == 0
