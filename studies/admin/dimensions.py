@@ -32,8 +32,10 @@ def _loads(text: str) -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ValueSyntaxError(exc.msg) from None
-    except (ValueError, RecursionError):
-        raise ValueSyntaxError("nested too deeply, or NaN/Infinity") from None
+    except ValueError as exc:  # the constant _reject_constant refused: say which
+        raise ValueSyntaxError(f"{exc} is not a usable value") from None
+    except RecursionError:
+        raise ValueSyntaxError("nested too deeply") from None
 
 
 def parse_scalar(token: str) -> Any:

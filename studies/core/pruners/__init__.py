@@ -40,7 +40,7 @@ def parse_pruner(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise SpecError([("", 'must be an object such as {"type": "median"}')])
     kind = raw.get("type")
-    if kind not in PRUNERS:
+    if not isinstance(kind, str) or kind not in PRUNERS:  # a list or dict is not hashable
         raise SpecError([("type", f"must be one of {', '.join(PRUNERS)} (got {shown(kind)})")])
     return PRUNERS[kind].parse_config(raw)
 

@@ -79,7 +79,7 @@ class ArgumentChecks:
     def non_negative_int(self, name: str, value: object) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PRUNER_COUNT:
             self.errors.append(
-                (name, f"must be a non-negative integer, at most {MAX_PRUNER_COUNT} (got {shown(value)})")
+                (name, f"must be a non-negative integer (got {shown(value)}), at most {MAX_PRUNER_COUNT}")
             )
 
     def open_interval(self, name: str, value: object, low: float, high: float) -> None:
