@@ -1,4 +1,4 @@
-"""Time the study page and the JSON endpoints at 1,000 / 10,000 / 100,000 trials.
+"""Time the study page and the JSON endpoints at 1,000 / 10,000 / 100,000 / 1,000,000 trials.
 
     .venv/bin/python bench/pages.py [--sizes 1000,10000,100000] [--repeat 7] [--database-url URL]
 
@@ -86,6 +86,7 @@ def main() -> None:
             f"{base}/trials/?sort=-value&page=20",
             f"{base}/trials/?state=completed&min.lr=0.01&in.activation=relu&sort=param.lr",
             f"{base}/plots/",
+            f"{base}/history/",
             f"{base}/events/?after=0",
             f"{base}/trials/{n // 2}/",
         ]

@@ -29,7 +29,7 @@ from .api_schemas import ErrorOut
 from .core.errors import ObjectiveError, SpecError
 from .core.trialquery import parse_trial_query
 from .services.remote import Conflict, NameTaken
-from .shapes import EventPage, PlotData, StudyDetail, StudyList, TrialDetail, TrialPage
+from .shapes import EventPage, HistoryPoints, PlotData, StudyDetail, StudyList, TrialDetail, TrialPage
 
 T = TypeVar("T")
 
@@ -158,6 +158,15 @@ def study(request, study_id: StudyId):
 @api.get("/studies/{study_id}/plots/", response={200: PlotData, **ERRORS}, summary="bounded plot series")
 def plots(request, study_id: StudyId):
     return JsonResponse(selectors.plot_data(_found(selectors.study_get(study_id))))
+
+
+@api.get(
+    "/studies/{study_id}/history/",
+    response={200: HistoryPoints, **ERRORS},
+    summary="every completed trial's number and value (base64 little-endian int32 and float64 arrays)",
+)
+def history(request, study_id: StudyId):
+    return JsonResponse(selectors.history_all(_found(selectors.study_get(study_id))))
 
 
 @api.get(

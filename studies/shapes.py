@@ -93,6 +93,15 @@ class HistorySeries(TypedDict):
     n_completed: int
 
 
+class HistoryPoints(TypedDict):
+    """Every completed trial, in number order, as two parallel arrays in base64."""
+
+    count: int
+    numbers: str  # little-endian int32 trial numbers
+    values: str  # little-endian float64 objective values
+    last_event_id: int
+
+
 class CurveSeries(TypedDict):
     number: int
     state: str

@@ -1,6 +1,8 @@
-// The study page's plots: history with best-so-far, intermediate values, parallel
+// The study page's plots after the history (history.js): intermediate values, parallel
 // coordinates, parameter importance and slice. The server sends bounded series
 // (/api/studies/<id>/plots/); live events extend them here without another request.
+// They are drawn off the critical path: when scrolled into view, in idle time, and at
+// most once a second while trials arrive, so they never delay the history plot.
 // Every name, metric and choice passes through plotText: Plotly renders HTML in labels.
 import { plotText } from "./live.js";
 
@@ -12,8 +14,11 @@ const layout = (extra) => ({
   paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", ...extra,
 });
 const config = { displaylogo: false, responsive: true };
-const PLOTS = { "plot-history": "drawHistory", "plot-intermediate": "drawIntermediate", "plot-parallel": "drawParallel",
+const REDRAW_MS = 1000;
+const PLOTS = { "plot-intermediate": "drawIntermediate", "plot-parallel": "drawParallel",
                 "plot-importance": "drawImportance", "plot-slice": "drawSlice" };
+
+const idle = (fn) => (window.requestIdleCallback ? requestIdleCallback(fn, { timeout: 500 }) : setTimeout(fn, 0));
 
 export class StudyPlots {
   constructor(study, onTooLarge) {
@@ -39,10 +44,7 @@ export class StudyPlots {
   }
 
   load(data) {
-    const h = data.history;
     this.data = {
-      history: { x: [...h.x], y: [...h.y], bucket: h.bucket },
-      seen: new Set(h.bucket === 1 ? h.x : []),
       sampled: new Set(data.sample.numbers),
       sample: { numbers: [...data.sample.numbers], values: [...data.sample.values], params: structuredClone(data.sample.params) },
       curves: new Map(data.intermediate.map((c) => [c.number, { ...c }])),
@@ -60,18 +62,15 @@ export class StudyPlots {
   completed(trial) {
     if (!this.data) return;
     this.curveState(trial.number, trial.state);
-    if (trial.state !== "completed" || trial.value === null || this.data.seen.has(trial.number)) return;
-    const { history, sample } = this.data;
-    this.data.seen.add(trial.number);
-    history.x.push(trial.number);
-    history.y.push(trial.value);
+    if (trial.state !== "completed" || trial.value === null) return;
+    const { sample } = this.data;
     if (!this.data.sampled.has(trial.number)) {
       this.data.sampled.add(trial.number);
       sample.numbers.push(trial.number);
       sample.values.push(trial.value);
       for (const name of Object.keys(sample.params)) sample.params[name].push(trial.params?.[name] ?? null);
     }
-    if (history.x.length > MAX_POINTS || sample.numbers.length > MAX_POINTS) this.onTooLarge();
+    if (sample.numbers.length > MAX_POINTS) this.onTooLarge();
     this.schedule();
   }
 
@@ -101,7 +100,7 @@ export class StudyPlots {
   schedule() {
     if (this.pending) return;
     this.pending = true;
-    setTimeout(() => { this.pending = false; this.draw(); }, 250);
+    setTimeout(() => { this.pending = false; this.draw(); }, REDRAW_MS);
   }
 
   // Only plots on screen are drawn; one scrolled into view is drawn then. Parallel
@@ -113,7 +112,7 @@ export class StudyPlots {
       for (const entry of entries) {
         if (entry.isIntersecting) this.visible.add(entry.target.id); else this.visible.delete(entry.target.id);
       }
-      this.draw(false);
+      idle(() => this.draw(false));
     });
     for (const id of Object.keys(PLOTS)) { const el = document.getElementById(id); if (el) observer.observe(el); }
   }
@@ -125,35 +124,13 @@ export class StudyPlots {
     for (const id of [...this.stale]) {
       if (!this.visible.has(id)) continue;
       this.stale.delete(id);
-      this[PLOTS[id]]();
+      // One plot per idle slot: a long parallel-coordinates draw never holds up the
+      // next frame of the history plot.
+      idle(() => this[PLOTS[id]]());
     }
   }
 
   canvas(id) { return document.querySelector(`#${id} .canvas`); }
-
-  // Best so far by trial number, recomputed from the points: workers finish out of
-  // order, so a lower-numbered trial can still lower the line behind the newest ones.
-  bestLine() {
-    const { history } = this.data;
-    const order = history.x.map((_, i) => i).sort((a, b) => history.x[a] - history.x[b]);
-    const xs = [], ys = [];
-    for (const i of order) {
-      if (!ys.length || this.better(history.y[i], ys.at(-1))) { xs.push(history.x[i]); ys.push(history.y[i]); }
-    }
-    if (xs.length) { xs.push(history.x[order.at(-1)]); ys.push(ys.at(-1)); }
-    return [xs, ys];
-  }
-
-  drawHistory() {
-    const { history } = this.data;
-    const [bestX, bestY] = this.bestLine();
-    const label = history.bucket > 1 ? `trial (buckets of ${history.bucket})` : "trial";
-    Plotly.react(this.canvas("plot-history"), [
-      { x: history.x, y: history.y, type: "scatter", mode: "markers", name: plotText(this.study.metric),
-        marker: { size: 5, color: "#4c78a8", opacity: 0.6 } },
-      { x: bestX, y: bestY, type: "scatter", mode: "lines", name: "best so far", line: { shape: "hv", color: "#e45756", width: 2 } },
-    ], layout({ xaxis: { title: { text: label } }, yaxis: { title: { text: plotText(this.study.metric) } } }), config);
-  }
 
   drawIntermediate() {
     const traces = [];

@@ -3,11 +3,13 @@
 // counts and the importance estimate are re-read (throttled) when trials change.
 import { follow, formatDuration, formatValue, getJSON, markApplied, paramsTable, setLive, setProgress, setState,
          throttle } from "./live.js";
+import { HistoryPlot } from "./history.js";
 import { StudyPlots } from "./plots.js";
 import { TrialTable } from "./trial_table.js";
 
 const study = JSON.parse(document.getElementById("initial-data").textContent);
 const base = `/api/studies/${study.id}/`;
+const history = new HistoryPlot(study, document.querySelector("#plot-history .canvas"), document.getElementById("history-log"));
 const plots = new StudyPlots(study, () => reloadPlots());
 const table = new TrialTable(study, `${base}trials/`);
 
@@ -54,6 +56,7 @@ function showDetail(detail) {
   showCounts(detail.counts);
 }
 
+const reloadHistory = throttle(async () => history.load(await getJSON(`${base}history/`)), 3000);
 const reloadPlots = throttle(async () => plots.load(await getJSON(`${base}plots/`)), 3000);
 const refreshImportance = throttle(async () => plots.importance((await getJSON(`${base}plots/`)).importance), 5000);
 const refreshCounts = throttle(async () => showCounts((await getJSON(base)).counts), 1000);
@@ -69,10 +72,12 @@ const progress = (message) => {
   if (d.best_value !== undefined && d.best_value !== null) showBest(d.best_value, d.best_trial);
 };
 const terminal = (message) => { plots.apply(message); trialsChanged(); };
+// The history plot first: it is what a user watches while trials arrive.
+const completed = (message) => { history.add(message.data.number, message.data.value); terminal(message); refreshImportance(); };
 
 showDetail(study);
 follow(`/ws/studies/${study.id}/`, study.last_event_id, {
-  snapshot: (message) => { showDetail(message.data); reloadPlots(); table.refresh(); },
+  snapshot: (message) => { showDetail(message.data); reloadHistory(); reloadPlots(); table.refresh(); },
   study_started: (message) => { study.state = "running"; setState(document, "running"); },
   study_progress: progress,
   study_stopped: (message) => { study.state = "stopped"; progress(message); },
@@ -83,10 +88,12 @@ follow(`/ws/studies/${study.id}/`, study.last_event_id, {
   trial_requeued: trialsChanged,
   trial_enqueued: trialsChanged,
   trial_metric: (message) => plots.apply(message),
-  trial_completed: (message) => { terminal(message); refreshImportance(); },
+  trial_completed: completed,
   trial_pruned: terminal,
   trial_failed: terminal,
   after: markApplied,
 });
-reloadPlots();
+// Summary (above, from the page's data) and history first; the other plots' data (a
+// heavier request) is asked for once the history is drawn, so it never delays it.
+getJSON(`${base}history/`).then((points) => history.load(points)).finally(() => reloadPlots());
 table.refresh();

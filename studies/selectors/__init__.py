@@ -15,7 +15,7 @@ never ``Model.objects``; writes go through ``studies.services``. Use
 
 from .cursor import EVENT_PAGE, event_page, events_after, last_event_id, read_at_cursor
 from .exports import intermediate_by_trial, trial_rows
-from .plots import plot_data
+from .plots import history_all, plot_data
 from .snapshots import history_snapshots, peers_at_step, reported_values
 from .studies import (
     has_running_trials,
@@ -40,6 +40,7 @@ __all__ = [
     "event_page",
     "events_after",
     "has_running_trials",
+    "history_all",
     "history_snapshots",
     "intermediate_by_trial",
     "last_event_id",

@@ -4,11 +4,20 @@
   each bucket of trial numbers (one GROUP BY) with the best-so-far line over them;
 - sample: up to SAMPLE_POINTS completed trials (every k-th number plus the best ones)
   behind the parallel-coordinates and slice plots and the importance estimate;
-- intermediate: the objective's curves of the most recent trials that reported any.
+- intermediate: the objective's curves of the most recent trials that reported any;
+- history_all: every completed trial's number and value, for the page's WebGL history
+  plot, which draws every point as optuna-dashboard does (read from the covering index
+  trial_study_state_number_value, never from the wide rows). Sent as base64 of
+  little-endian int32 numbers and float64 values: exact, and encoded in about a
+  millisecond where JSON's float formatting took longer than the query.
 """
 
 from __future__ import annotations
 
+import base64
+
+import numpy as np
+from django.db import connection
 from django.db.models import Count, F, Max, Min
 from django.db.models.functions import Mod
 
@@ -16,7 +25,7 @@ from ..core.importance import param_importance
 from ..core.series import HISTORY_POINTS, SAMPLE_POINTS, Bucket, best_so_far, bucket_best, bucket_width, history_points
 from ..core.trials import Direction, TrialState
 from ..models import Study, Trial, TrialValue
-from ..shapes import CurveSeries, HistorySeries, PlotData, SampleSeries
+from ..shapes import CurveSeries, HistoryPoints, HistorySeries, PlotData, SampleSeries
 from .cursor import read_at_cursor
 from .studies import study_space
 
@@ -92,6 +101,26 @@ def intermediate_series(study: Study) -> list[CurveSeries]:
         by_id[trial_id]["steps"].append(step)
         by_id[trial_id]["values"].append(value)
     return sorted((c for c in by_id.values() if c["steps"]), key=lambda c: c["number"])
+
+
+def history_all(study: Study) -> HistoryPoints:
+    return read_at_cursor(lambda cursor: _history_all_at(study, cursor))[1]
+
+
+def _history_all_at(study: Study, cursor: int) -> HistoryPoints:
+    # The queryset's own SQL run on a plain cursor: the ORM's per-row work would be
+    # most of the time at 100,000 points, and these are two bare numbers a row.
+    sql, params = _completed(study).order_by("number").values_list("number", "value").query.sql_with_params()
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        rows = db.fetchall()
+    table = np.array(rows, dtype="<f8").reshape(-1, 2)
+    return {
+        "count": len(rows),
+        "numbers": base64.b64encode(table[:, 0].astype("<i4").tobytes()).decode(),
+        "values": base64.b64encode(np.ascontiguousarray(table[:, 1]).tobytes()).decode(),
+        "last_event_id": cursor,
+    }
 
 
 def plot_data(study: Study) -> PlotData:

@@ -77,7 +77,8 @@ def test_script_like_names_show_as_text_and_plotly_draws_under_the_csp(project, 
     for plot in ("history", "parallel", "importance", "slice"):
         page.locator(f"#plot-{plot}").scroll_into_view_if_needed()
         page.wait_for_selector(f"#plot-{plot} .main-svg", timeout=30_000)
-    page.wait_for_selector("#plot-history .scatterlayer .point")
+    # The history draws its points with WebGL (a canvas, not SVG markers): count them.
+    page.wait_for_function("() => window.__somatizeHistory.points === 6")
     page.select_option("#slice-param", "k")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#plot-slice .xtick text')]"
