@@ -129,7 +129,7 @@ def test_client_processes_in_their_own_venv_run_a_live_study_and_a_killed_one_is
         victim.kill()
         victim.wait()
         killed_at = time.monotonic()
-        page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent !== '0%'")
+        page.wait_for_function("() => document.querySelector('[data-live=\"progress\"]').textContent !== '0%'")
         # A replacement takes over what the killed client would have run: the study says when to stop.
         clients.append(start_client(client_venv, script, env, "all"))
         for process in clients:
@@ -146,7 +146,7 @@ def test_client_processes_in_their_own_venv_run_a_live_study_and_a_killed_one_is
     assert lost_trial["state"] == "failed" and "lost" in lost_trial["error"]
     assert time.monotonic() - killed_at >= GRACE  # not before the grace period
 
-    page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'")
+    page.wait_for_function("() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'")
     assert page.evaluate("window.__notReloaded === true")  # updated live, never reloaded
     assert page.inner_text('[data-live="trials-done"]') == str(N_TRIALS)
 

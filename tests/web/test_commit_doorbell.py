@@ -36,7 +36,9 @@ def watch_trials_arrive_before_any_poll(project: Project, start_daphne, browser)
 
     project.run("run_study", "rung")
 
-    page.wait_for_function("document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=15_000
+    )
     assert page.inner_text('[data-live="trials-done"]') == str(N_TRIALS)
 
 
