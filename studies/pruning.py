@@ -18,5 +18,8 @@ def should_prune(
     """Whether trial ``number``, with objective values ``own`` by step, should stop at ``step``."""
     if step not in own:
         return False  # nothing reported for the objective at this step: nothing to compare
-    peers = [p for p in peers_at_step(study_id, metric, step) if p.number != number]
-    return pruner.should_prune(step, dict(own), peers, direction)
+    query = pruner.peer_query(step, own, number=number)
+    if query is None:
+        return False  # the pruner does not judge this step (warm-up, between rungs)
+    peers = [p for p in peers_at_step(study_id, metric, query) if p.number != number]
+    return pruner.should_prune(step, dict(own), peers, direction, number=number)

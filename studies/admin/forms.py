@@ -41,10 +41,22 @@ FIELD_FOR_PATH = {
     "pruner.n_warmup_steps": "n_warmup_steps",
     "pruner.n_min_trials": "n_min_trials",
     "pruner.percentile": "percentile",
+    "pruner.min_resource": "min_resource",
+    "pruner.max_resource": "max_resource",
+    "pruner.reduction_factor": "reduction_factor",
+    "pruner.min_early_stopping_rate": "min_early_stopping_rate",
     "n_trials": "n_trials",
 }
 SAMPLER_OPTION_FIELDS = {"sampler_seed": "seed", "points_per_dim": "points_per_dim", "n_startup": "n_startup"}
-PRUNER_OPTION_FIELDS = ("n_warmup_steps", "n_min_trials", "percentile")
+PRUNER_OPTION_FIELDS = (
+    "n_warmup_steps",
+    "n_min_trials",
+    "percentile",
+    "min_resource",
+    "max_resource",
+    "reduction_factor",
+    "min_early_stopping_rate",
+)
 ROW_PATH = re.compile(r"^search_space\[(\d+)\](?:\.(\w+))?(.*)$")
 ROW_REFERENCE = re.compile(r"at \[(\d+)\]")
 ROW_FIELD_FOR_KEY = {
@@ -152,6 +164,16 @@ class StudyForm(forms.ModelForm):
     n_warmup_steps = forms.IntegerField(required=False, help_text="median and percentile; default 0.")
     n_min_trials = forms.IntegerField(required=False, help_text="median and percentile; default 1.")
     percentile = forms.FloatField(required=False, help_text="percentile pruner only; between 0 and 100.")
+    min_resource = forms.IntegerField(
+        required=False, help_text="successive_halving and hyperband: step of the first rung; default 1."
+    )
+    max_resource = forms.IntegerField(required=False, help_text="hyperband only (required): a trial's last step.")
+    reduction_factor = forms.IntegerField(
+        required=False, help_text="successive_halving and hyperband: 1 in this many go on at each rung; default 3."
+    )
+    min_early_stopping_rate = forms.IntegerField(
+        required=False, help_text="successive_halving only: rungs skipped before the first; default 0."
+    )
     n_trials = forms.IntegerField(
         label="Budget (trials)",
         required=False,

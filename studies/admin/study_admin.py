@@ -17,7 +17,7 @@ from studies import export, services
 from studies.core.errors import SpecError
 from studies.models import Study, Trial
 
-from .forms import StudyForm
+from .forms import PRUNER_OPTION_FIELDS, StudyForm
 
 # Buttons on a study's change page: (action name, label).
 CHANGE_PAGE_BUTTONS = [
@@ -53,7 +53,10 @@ class StudyAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "description", "rendered_locked")}),
         ("Executor and objective", {"fields": ("executor", "metric", "direction")}),
         ("Sampler", {"fields": ("sampler_type", "sampler_seed", "points_per_dim", "n_startup", "sampler_options")}),
-        ("Pruner", {"fields": ("pruner_type", "n_warmup_steps", "n_min_trials", "percentile")}),
+        (
+            "Pruner",
+            {"fields": ("pruner_type", *PRUNER_OPTION_FIELDS)},
+        ),
         ("Budget", {"fields": ("n_trials",)}),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ..core.pruners import PeerQuery
 from ..core.trials import FrozenTrial, TrialState
 from ..models import Study, Trial, TrialValue
 
@@ -32,12 +33,26 @@ def history_snapshots(study: Study, metric: str) -> list[FrozenTrial]:
     ]
 
 
-def peers_at_step(study_id: int, metric: str, step: int) -> list[FrozenTrial]:
-    """Completed trials that reported ``metric`` at ``step``: what a pruner compares against."""
+def peers_at_step(study_id: int, metric: str, query: PeerQuery | int) -> list[FrozenTrial]:
+    """The trials a pruner compares against: each with its first ``metric`` value in the query's steps.
+
+    An int means the median pruner's question: completed trials' values at exactly that step.
+    """
+    if isinstance(query, int):
+        query = PeerQuery(step=query, before=query + 1)
     rows = TrialValue.objects.filter(
-        study_id=study_id, metric=metric, step=step, trial__state=TrialState.COMPLETED.value
-    ).values_list("trial__number", "value")
-    return [FrozenTrial(number=n, state=TrialState.COMPLETED, params={}, intermediate={step: v}) for n, v in rows]
+        study_id=study_id, metric=metric, step__gte=query.step, trial__state__in=[s.value for s in query.states]
+    )
+    if query.before is not None:
+        rows = rows.filter(step__lt=query.before)
+    first: dict[int, FrozenTrial] = {}
+    # Ascending steps: the first row seen for a trial is its first report in the range.
+    for number, state, step, value in rows.order_by("step").values_list(
+        "trial__number", "trial__state", "step", "value"
+    ):
+        if number not in first:
+            first[number] = FrozenTrial(number=number, state=TrialState(state), params={}, intermediate={step: value})
+    return list(first.values())
 
 
 def reported_values(trial_id: int, metric: str) -> dict[int, float]:

@@ -193,3 +193,27 @@ def test_a_remote_only_study_is_refused_by_run_study_and_skipped_by_run_worker(p
         exported = json.loads(project.run("export_study", name, "--format", "json").stdout)
         states[name] = (exported["state"], len(exported["trials"]))
     assert states == {"remote-only": ("queued", 0), "local": ("completed", 2)}
+
+
+def test_successive_halving_judges_remote_trials_at_rungs_as_they_arrive(api):
+    """Asynchronous: trials reach rung 1 out of order; each is judged by who is there then."""
+    pruner = {"type": "successive_halving", "min_resource": 1, "reduction_factor": 2}
+    study = services.create_study(remote_spec("asha", n_trials=4, pruner=pruner))
+    for _ in range(4):
+        ask(api, study)
+
+    def report(number: int, step: int, loss: float) -> bool:
+        response = api.post(url(study, f"trials/{number}/report/"), {"step": step, "metrics": {"value": loss}})
+        return response.json()["should_prune"]
+
+    assert [report(n, 0, 9.0) for n in range(4)] == [False] * 4  # step 0: before the first rung
+    # Rungs at steps 1, 2, 4; the study minimises.
+    assert report(3, 1, 0.5) is False  # first at rung 1: the best so far
+    assert report(0, 1, 0.7) is True  # two there: only the best half (0.5) goes on
+    api.post(url(study, "trials/0/tell/"), {"state": "pruned", "step": 1})
+    assert report(1, 1, 0.4) is False  # the best so far (the stopped trial still counts)
+    assert report(2, 1, 0.45) is False  # four there: the best two, 0.4 and 0.45, go on
+    assert report(3, 2, 0.6) is False  # trial 3 reaches rung 2 first: its promotion stands
+    assert report(1, 2, 0.3) is False
+    assert report(2, 2, 0.65) is True  # three there: only the best, 0.3, goes on
+    assert report(1, 3, 0.2) is False  # between rungs: not judged again

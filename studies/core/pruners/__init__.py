@@ -12,10 +12,21 @@ from typing import Any
 from ..errors import SpecError
 from ..limits import shown
 from ..trials import Direction, FrozenTrial
-from .base import Pruner
+from .base import PeerQuery, Pruner
+from .halving import HyperbandPruner, SuccessiveHalvingPruner
 from .percentile import MedianPruner, PercentilePruner
 
-__all__ = ["PRUNERS", "PRUNER_TYPES", "MedianPruner", "NopPruner", "PercentilePruner", "Pruner"]
+__all__ = [
+    "PRUNERS",
+    "PRUNER_TYPES",
+    "HyperbandPruner",
+    "MedianPruner",
+    "NopPruner",
+    "PeerQuery",
+    "PercentilePruner",
+    "Pruner",
+    "SuccessiveHalvingPruner",
+]
 
 
 class NopPruner(Pruner):
@@ -23,13 +34,26 @@ class NopPruner(Pruner):
 
     kind = "none"
 
+    def peer_query(
+        self, step: int, intermediate: Mapping[int, float], *, number: int | None = None
+    ) -> PeerQuery | None:
+        return None
+
     def should_prune(
-        self, step: int, intermediate: Mapping[int, float], others: Sequence[FrozenTrial], direction: Direction
+        self,
+        step: int,
+        intermediate: Mapping[int, float],
+        others: Sequence[FrozenTrial],
+        direction: Direction,
+        *,
+        number: int | None = None,
     ) -> bool:
         return False
 
 
-PRUNERS: dict[str, type[Pruner]] = {cls.kind: cls for cls in (NopPruner, MedianPruner, PercentilePruner)}
+PRUNERS: dict[str, type[Pruner]] = {
+    cls.kind: cls for cls in (NopPruner, MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner)
+}
 PRUNER_TYPES = tuple(PRUNERS)
 
 

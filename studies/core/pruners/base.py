@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
 from ..limits import key_path, shown
-from ..trials import Direction, FrozenTrial
+from ..trials import Direction, FrozenTrial, TrialState
 
 # The default of an option that has none: the spec must give it.
 REQUIRED = object()
@@ -25,17 +26,53 @@ REQUIRED = object()
 MAX_PRUNER_COUNT = 10_000_000
 
 
+@dataclass(frozen=True)
+class PeerQuery:
+    """The peers a pruning decision compares with, for the storage side to fetch.
+
+    Each peer in ``states`` that reported the objective at ``step`` or later (and before
+    ``before``, when given) comes with its first such value, by step, as ``intermediate``.
+    """
+
+    step: int
+    states: frozenset[TrialState] = frozenset({TrialState.COMPLETED})
+    before: int | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.before == self.step + 1
+
+
 class Pruner(ABC):
     # The spec's ``pruner.type`` for this class.
     kind: ClassVar[str]
     # Option name -> default (or REQUIRED), in the order the normalised config lists them.
     options: ClassVar[Mapping[str, object]] = {}
 
+    def peer_query(
+        self, step: int, intermediate: Mapping[int, float], *, number: int | None = None
+    ) -> PeerQuery | None:
+        """Which peers a report at ``step`` is judged against; None: no judgement, go on.
+
+        The default: completed trials' values at exactly ``step``.
+        """
+        return PeerQuery(step=step, before=step + 1)
+
     @abstractmethod
     def should_prune(
-        self, step: int, intermediate: Mapping[int, float], others: Sequence[FrozenTrial], direction: Direction
+        self,
+        step: int,
+        intermediate: Mapping[int, float],
+        others: Sequence[FrozenTrial],
+        direction: Direction,
+        *,
+        number: int | None = None,
     ) -> bool:
-        """``intermediate``: the running trial's objective values by step, ``step`` included."""
+        """``intermediate``: the running trial's objective values by step, ``step`` included.
+
+        ``others``: the peers ``peer_query`` asked for; ``number``: the judged trial's
+        number (pruners whose judgement depends on the trial itself need it).
+        """
 
     @classmethod
     def parse_config(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,6 +118,10 @@ class ArgumentChecks:
             self.errors.append(
                 (name, f"must be a non-negative integer, at most {MAX_PRUNER_COUNT} (got {shown(value)})")
             )
+
+    def int_at_least(self, name: str, value: object, low: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_PRUNER_COUNT:
+            self.errors.append((name, f"must be an integer from {low} to {MAX_PRUNER_COUNT} (got {shown(value)})"))
 
     def open_interval(self, name: str, value: object, low: float, high: float) -> None:
         if (

@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..trials import Direction, FrozenTrial, TrialState
-from .base import REQUIRED, ArgumentChecks, Pruner
+from .base import REQUIRED, ArgumentChecks, PeerQuery, Pruner
 
 
 class PercentilePruner(Pruner):
@@ -31,8 +31,21 @@ class PercentilePruner(Pruner):
         self._n_warmup_steps = n_warmup_steps
         self._n_min_trials = max(n_min_trials, 1)
 
+    def peer_query(
+        self, step: int, intermediate: Mapping[int, float], *, number: int | None = None
+    ) -> PeerQuery | None:
+        if step < self._n_warmup_steps or not intermediate:
+            return None
+        return super().peer_query(step, intermediate)
+
     def should_prune(
-        self, step: int, intermediate: Mapping[int, float], others: Sequence[FrozenTrial], direction: Direction
+        self,
+        step: int,
+        intermediate: Mapping[int, float],
+        others: Sequence[FrozenTrial],
+        direction: Direction,
+        *,
+        number: int | None = None,
     ) -> bool:
         if step < self._n_warmup_steps or not intermediate:
             return False

@@ -25,7 +25,7 @@ from tests.support.specs import DESIGN_SPEC
 
 
 def test_every_registered_pruner_is_listed_under_its_own_kind():
-    assert PRUNER_TYPES == ("none", "median", "percentile")
+    assert PRUNER_TYPES == ("none", "median", "percentile", "successive_halving", "hyperband")
     assert all(cls.kind == kind for kind, cls in PRUNERS.items())
 
 
@@ -54,8 +54,10 @@ def test_pruner_config_is_validated_with_field_paths():
         parse_pruner({"type": "percentile", "percentile": 150, "extra": 1})
     assert set(dict(info.value.errors)) == {"percentile", "extra"}
     assert "allowed: n_min_trials, n_warmup_steps, percentile, type" in dict(info.value.errors)["extra"]
-    with pytest.raises(SpecError, match=r"type: must be one of none, median, percentile \(got 'hyperband'\)"):
-        parse_pruner({"type": "hyperband"})
+    with pytest.raises(
+        SpecError, match=r"type: must be one of none, median, percentile, successive_halving, hyperband \(got 'asha'\)"
+    ):
+        parse_pruner({"type": "asha"})
     with pytest.raises(SpecError, match="must be an object"):
         parse_pruner("median")
     assert not make_pruner({"type": "none"}).should_prune(5, {5: -1e9}, [], Direction.MAXIMIZE)
@@ -117,7 +119,7 @@ def test_a_pruner_built_from_its_config_uses_its_options():
 
 
 # The contract every registered pruner keeps, so one added later is held to it too.
-REQUIRED_OPTIONS = {"percentile": {"percentile": 40.0}}
+REQUIRED_OPTIONS = {"percentile": {"percentile": 40.0}, "hyperband": {"max_resource": 27}}
 REGISTERED = sorted(PRUNERS)
 
 
@@ -140,4 +142,4 @@ def test_no_pruner_stops_a_trial_that_has_reported_nothing(kind):
     pruner = make_pruner(parse_pruner({"type": kind, **REQUIRED_OPTIONS.get(kind, {})}))
     peers = [FrozenTrial(i, TrialState.COMPLETED, {}, value=1.0, intermediate={0: 1.0}) for i in range(10)]
     for direction in Direction:
-        assert not pruner.should_prune(0, {}, peers, direction)
+        assert not pruner.should_prune(0, {}, peers, direction, number=3)

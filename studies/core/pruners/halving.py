@@ -1,0 +1,210 @@
+"""Asynchronous successive halving (ASHA) and Hyperband: trials stopped at rungs.
+
+Steps are the resource. Rung ``k`` of a successive-halving pruner sits at step
+``min_resource * reduction_factor ** (min_early_stopping_rate + k)``. A trial is judged
+once per rung, at the first step it reports at or after the rung (and before the next
+rung): its value there is ranked among every trial's value at that rung, whatever those
+trials' states now (running, completed or stopped: ASHA's rungs remember everyone who
+reached them), and it goes on only if it is in the best ``1 / reduction_factor`` of
+them. Judging only when a trial reaches a rung is what makes the scheme asynchronous:
+no trial waits for a rung to fill, and a promotion is never taken back by trials that
+arrive later (Li et al., "A System for Massively Parallel Hyperparameter Tuning", 2020).
+
+Until a rung holds ``reduction_factor`` values its best ``1 / reduction_factor`` is
+empty; like Optuna's pruner, a trial then goes on only if it is the best so far there
+(ASHA would pause it, and our trials cannot be paused).
+
+Hyperband runs several successive-halving brackets of different aggressiveness at once
+(Li et al., JMLR 2018). A trial's bracket is a pure function of its number, weighted by
+each bracket's share of Hyperband's budget, so every worker and every remote client
+agrees on it without storing anything; each trial competes only with its own bracket.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from ..trials import Direction, FrozenTrial, TrialState
+from .base import REQUIRED, ArgumentChecks, PeerQuery, Pruner
+
+# Every state a trial that reached a rung can be in now.
+RUNG_STATES = frozenset({TrialState.RUNNING, TrialState.COMPLETED, TrialState.PRUNED, TrialState.FAILED})
+
+
+def rung_steps(min_resource: int, reduction_factor: int, first_rung: int, below: int | None = None) -> list[int]:
+    """The rungs' steps from ``first_rung`` on, ascending, stopping before ``below``.
+
+    Without ``below`` the list ends past any reachable step (spec.MAX_STEP-like bound).
+    """
+    limit = below if below is not None else 2**62
+    rungs: list[int] = []
+    step = min_resource * reduction_factor**first_rung
+    while step < limit:
+        rungs.append(step)
+        step *= reduction_factor
+    return rungs
+
+
+def rung_to_judge(rungs: Sequence[int], step: int, reported: Mapping[int, float]) -> tuple[int, int | None] | None:
+    """The rung ``(step, next rung's step)`` a report at ``step`` is judged at, if any.
+
+    A trial is judged at a rung by its first report at or after the rung and before the
+    next one; any later report in that interval has been judged already.
+    """
+    if step not in reported:
+        return None
+    for index, rung in enumerate(rungs):
+        upto = rungs[index + 1] if index + 1 < len(rungs) else None
+        if rung <= step and (upto is None or step < upto):
+            first = min(s for s in reported if s >= rung)
+            return (rung, upto) if first == step else None
+    return None
+
+
+def is_promoted(own: float, rung_values: Sequence[float], reduction_factor: int, direction: Direction) -> bool:
+    """Whether ``own`` is among the best ``len // reduction_factor`` (at least 1) values.
+
+    ``rung_values`` includes ``own``. Ties go to the trial being judged.
+    """
+    keep = max(len(rung_values) // reduction_factor, 1)
+    ranked = sorted(rung_values, reverse=direction is Direction.MAXIMIZE)
+    threshold = ranked[keep - 1]
+    return not direction.better(threshold, own)
+
+
+class RungPruner(Pruner):
+    """What both pruners share: judge a report at a rung among the trials of its group."""
+
+    _reduction_factor: int
+
+    def rungs_for(self, number: int | None) -> list[int]:
+        raise NotImplementedError
+
+    def same_group(self, number: int | None, other: int) -> bool:
+        return True
+
+    def peer_query(
+        self, step: int, intermediate: Mapping[int, float], *, number: int | None = None
+    ) -> PeerQuery | None:
+        judged = rung_to_judge(self.rungs_for(number), step, intermediate)
+        if judged is None:
+            return None
+        rung, upto = judged
+        return PeerQuery(step=rung, before=upto, states=RUNG_STATES)
+
+    def should_prune(
+        self,
+        step: int,
+        intermediate: Mapping[int, float],
+        others: Sequence[FrozenTrial],
+        direction: Direction,
+        *,
+        number: int | None = None,
+    ) -> bool:
+        if self.peer_query(step, intermediate, number=number) is None:
+            return False
+        own = intermediate[step]
+        values = [own, *(first_value(t) for t in others if self.same_group(number, t.number))]
+        return not is_promoted(own, values, self._reduction_factor, direction)
+
+
+def first_value(trial: FrozenTrial) -> float:
+    """A peer's value at the rung: its first report there (the selector gives only those)."""
+    return trial.intermediate[min(trial.intermediate)]
+
+
+class SuccessiveHalvingPruner(RungPruner):
+    kind = "successive_halving"
+    options: ClassVar[Mapping[str, object]] = {
+        "min_resource": 1,
+        "reduction_factor": 3,
+        "min_early_stopping_rate": 0,
+    }
+
+    def __init__(self, min_resource: int = 1, reduction_factor: int = 3, min_early_stopping_rate: int = 0) -> None:
+        checks = ArgumentChecks()
+        checks.int_at_least("min_resource", min_resource, 1)
+        checks.int_at_least("reduction_factor", reduction_factor, 2)
+        checks.non_negative_int("min_early_stopping_rate", min_early_stopping_rate)
+        checks.done()
+        self._reduction_factor = reduction_factor
+        self._rungs = rung_steps(min_resource, reduction_factor, min_early_stopping_rate)
+
+    @property
+    def rungs(self) -> list[int]:
+        return list(self._rungs)
+
+    def rungs_for(self, number: int | None) -> list[int]:
+        return self._rungs
+
+
+class HyperbandPruner(RungPruner):
+    kind = "hyperband"
+    options: ClassVar[Mapping[str, object]] = {"min_resource": 1, "max_resource": REQUIRED, "reduction_factor": 3}
+
+    def __init__(self, max_resource: int, min_resource: int = 1, reduction_factor: int = 3) -> None:
+        checks = ArgumentChecks()
+        checks.int_at_least("min_resource", min_resource, 1)
+        checks.int_at_least("max_resource", max_resource, 1)
+        checks.int_at_least("reduction_factor", reduction_factor, 2)
+        checks.done()
+        if max_resource <= min_resource:
+            checks.errors.append(("max_resource", f"must be greater than min_resource ({min_resource})"))
+        checks.done()
+        self._min_resource, self._max_resource = min_resource, max_resource
+        self._reduction_factor = reduction_factor
+        self._brackets = bracket_count(min_resource, max_resource, reduction_factor)
+        self._weights = bracket_weights(self._brackets, reduction_factor)
+
+    @property
+    def n_brackets(self) -> int:
+        return self._brackets
+
+    def bracket_of(self, number: int) -> int:
+        """Bracket 0 stops earliest (its first rung is min_resource); the last never stops."""
+        point = zlib.crc32(f"hyperband-trial-{number}".encode()) % sum(self._weights)
+        for bracket, weight in enumerate(self._weights):
+            if point < weight:
+                return bracket
+            point -= weight
+        raise AssertionError("unreachable: point < sum(weights)")
+
+    def rungs_of(self, number: int) -> list[int]:
+        return rung_steps(self._min_resource, self._reduction_factor, self.bracket_of(number), self._max_resource)
+
+    def rungs_for(self, number: int | None) -> list[int]:
+        return self.rungs_of(needs_number(number))
+
+    def same_group(self, number: int | None, other: int) -> bool:
+        return self.bracket_of(needs_number(number)) == self.bracket_of(other)
+
+
+def needs_number(number: int | None) -> int:
+    if number is None:
+        raise TypeError("Hyperband judges a trial within its bracket, which its number decides: pass number=")
+    return number
+
+
+def bracket_count(min_resource: int, max_resource: int, reduction_factor: int) -> int:
+    """1 + the largest s with min_resource * reduction_factor**s <= max_resource."""
+    count, resource = 0, min_resource
+    while resource <= max_resource:
+        count += 1
+        resource *= reduction_factor
+    return count
+
+
+def bracket_weights(n_brackets: int, reduction_factor: int) -> list[int]:
+    """Hyperband's number of configurations per bracket, bracket 0 (most aggressive) first.
+
+    The bracket with ``s`` rungs above its first starts ceil((s_max + 1) / (s + 1) * eta**s)
+    configurations (Li et al. 2018, algorithm 1), so each bracket gets about the same budget.
+    """
+    s_max = n_brackets - 1
+    weights = []
+    for bracket in range(n_brackets):
+        s = s_max - bracket
+        weights.append(-(-(s_max + 1) * reduction_factor**s // (s + 1)))
+    return weights
