@@ -1,0 +1,230 @@
+"""Early stopping: steps spent and best final value, our pruners against Optuna's, in one run.
+
+    ../bench-venv/bin/python bench/early_stopping.py                    # 3 problems, 10 seeds, 40 trials
+    ../bench-venv/bin/python bench/early_stopping.py --seeds 3 --problems curves
+
+Each seed draws one sequence of ``--trials`` configurations. Every configuration's whole
+learning curve is computed once, by the built-in executor itself (``sgd_digits`` and
+``mlp_digits``, 27 epochs each, validation accuracy reported every epoch) or by the
+synthetic family below; then each method replays the same curves in the same order, the
+trial stopping at the first step its pruner says so. Replaying is exact because the
+executors are deterministic (seeded by the trial number, which is the configuration's
+index for every method), and it makes the comparison fair: every method sees the very
+same configurations, and only the pruner differs.
+
+Per method: the median over seeds of the total steps spent (epochs trained), their
+share of "no pruning", and the median best final value among trials that ran to the
+end, with its gap to "no pruning" (which sees every curve to the end, so it is the best
+any method can reach with these configurations). Ours: median (``n_min_trials=5``),
+successive halving and Hyperband through ``studies.core.pruners`` with the peers our
+storage would hand them; Optuna 5.0: ``MedianPruner(n_startup_trials=5)``,
+``SuccessiveHalvingPruner`` and ``HyperbandPruner`` with the same resources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from studies.core.pruners import PeerQuery, make_pruner, parse_pruner
+from studies.core.trials import Direction, FrozenTrial, TrialState
+
+EPOCHS = 27
+RESOURCES = {"min_resource": 1, "reduction_factor": 3}
+OURS = {
+    "none": {"type": "none"},
+    "median": {"type": "median", "n_min_trials": 5},
+    "successive_halving": {"type": "successive_halving", **RESOURCES},
+    "hyperband": {"type": "hyperband", **RESOURCES, "max_resource": EPOCHS},
+}
+OPTUNA = ("optuna-median", "optuna-successive_halving", "optuna-hyperband")
+Curve = list[float]
+
+
+class Recorder:
+    """The executor-side trial: records every report and never stops the trial."""
+
+    def __init__(self, number: int, metric: str):
+        self.number, self.metric, self.values = number, metric, []
+
+    def report(self, step: int, **metrics: float) -> None:
+        self.values.append(float(metrics[self.metric]))
+
+    def should_prune(self) -> bool:
+        return False
+
+
+def executor_curves(name: str, configs: Sequence[dict[str, Any]]) -> list[Curve]:
+    from studies.executors import sklearn_demos  # noqa: F401  (registers the executors)
+    from studies.executors.registry import registry
+
+    execute = registry.get(name).fn
+    curves = []
+    for number, params in enumerate(configs):
+        recorder = Recorder(number, "accuracy")
+        execute({**params, "epochs": EPOCHS}, recorder)
+        curves.append(recorder.values)
+    return curves
+
+
+def sgd_configs(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
+    losses = ["hinge", "log_loss", "modified_huber"]
+    return [
+        {"alpha": 10 ** rng.uniform(-6, -1), "eta0": 10 ** rng.uniform(-4, 0), "loss": losses[rng.integers(3)]}
+        for _ in range(n)
+    ]
+
+
+def mlp_configs(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "hidden": int(rng.integers(8, 129)),
+            "alpha": 10 ** rng.uniform(-6, -1),
+            "learning_rate_init": 10 ** rng.uniform(-4, -1),
+        }
+        for _ in range(n)
+    ]
+
+
+def synthetic_curves(rng: np.random.Generator, n: int) -> list[Curve]:
+    """Saturating curves whose speed and ceiling depend on different parameters.
+
+    Some slow starters end best, so a pruner that judges too early loses the optimum.
+    """
+    curves = []
+    for _ in range(n):
+        x, y = rng.uniform(size=2)
+        ceiling = 1.0 - (x - 0.7) ** 2 - 0.5 * (y - 0.3) ** 2
+        rate = 0.04 + 0.5 * y
+        steps = np.arange(1, EPOCHS + 1)
+        noise = rng.normal(0.0, 0.005, size=EPOCHS)
+        curves.append(list(ceiling * (1.0 - np.exp(-rate * steps)) + noise))
+    return curves
+
+
+PROBLEMS: dict[str, Callable[[np.random.Generator, int], list[Curve]]] = {
+    "curves": synthetic_curves,
+    "sgd_digits": lambda rng, n: executor_curves("sgd_digits", sgd_configs(rng, n)),
+    "mlp_digits": lambda rng, n: executor_curves("mlp_digits", mlp_configs(rng, n)),
+}
+
+
+def peers_for(query: PeerQuery, history: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """What ``selectors.peers_at_step`` returns, from memory: first value in the query's steps."""
+    peers = []
+    for trial in history:
+        steps = [s for s in trial.intermediate if s >= query.step and (query.before is None or s < query.before)]
+        if trial.state in query.states and steps:
+            first = min(steps)
+            peers.append(FrozenTrial(trial.number, trial.state, {}, intermediate={first: trial.intermediate[first]}))
+    return peers
+
+
+def replay_ours(config: dict[str, Any], curves: Sequence[Curve]) -> tuple[int, float]:
+    """(steps spent, best final value) of our pruner over the curves, trials one after another."""
+    pruner = make_pruner(parse_pruner(config))
+    history: list[FrozenTrial] = []
+    for number, curve in enumerate(curves):
+        own: dict[int, float] = {}
+        state = TrialState.COMPLETED
+        for step, value in enumerate(curve):
+            own[step] = value
+            query = pruner.peer_query(step, own, number=number)
+            peers = peers_for(query, history) if query else []
+            if query and pruner.should_prune(step, own, peers, Direction.MAXIMIZE, number=number):
+                state = TrialState.PRUNED
+                break
+        history.append(FrozenTrial(number, state, {}, value=own[max(own)], intermediate=dict(own)))
+    return summary(history)
+
+
+def replay_optuna(method: str, curves: Sequence[Curve], seed: int) -> tuple[int, float]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pruners = {
+        "optuna-median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5),
+        "optuna-successive_halving": lambda: optuna.pruners.SuccessiveHalvingPruner(**RESOURCES),
+        "optuna-hyperband": lambda: optuna.pruners.HyperbandPruner(**RESOURCES, max_resource=EPOCHS),
+    }
+    study = optuna.create_study(
+        direction="maximize", pruner=pruners[method](), sampler=optuna.samplers.RandomSampler(seed=seed)
+    )
+
+    def objective(trial: Any) -> float:
+        curve = curves[trial.number]
+        for step, value in enumerate(curve):
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return curve[-1]
+
+    study.optimize(objective, n_trials=len(curves))
+    history = [
+        FrozenTrial(
+            t.number,
+            TrialState.COMPLETED if t.state == optuna.trial.TrialState.COMPLETE else TrialState.PRUNED,
+            {},
+            value=t.value,
+            intermediate=dict(t.intermediate_values),
+        )
+        for t in study.trials
+    ]
+    return summary(history)
+
+
+def summary(history: Sequence[FrozenTrial]) -> tuple[int, float]:
+    steps = sum(len(t.intermediate) for t in history)
+    finals = [t.value for t in history if t.state is TrialState.COMPLETED and t.value is not None]
+    return steps, max(finals) if finals else -math.inf
+
+
+def run_problem(problem: str, seeds: int, n_trials: int) -> dict[str, list[tuple[int, float]]]:
+    results: dict[str, list[tuple[int, float]]] = {m: [] for m in (*OURS, *OPTUNA)}
+    for seed in range(seeds):
+        curves = PROBLEMS[problem](np.random.default_rng(seed), n_trials)
+        for method, config in OURS.items():
+            results[method].append(replay_ours(config, curves))
+        for method in OPTUNA:
+            results[method].append(replay_optuna(method, curves, seed))
+    return results
+
+
+def print_table(problem: str, results: dict[str, list[tuple[int, float]]], tolerance: float) -> None:
+    base_steps = statistics.median(s for s, _ in results["none"])
+    base_best = [b for _, b in results["none"]]
+    print(f"\n{problem}: median over {len(base_best)} seeds ({EPOCHS} epochs per trial; tolerance {tolerance:g})")
+    print(f"{'method':28} {'steps':>8} {'% of none':>10} {'best final':>11} {'gap':>9} {'seeds within tol.':>18}")
+    for method, rows in results.items():
+        steps = statistics.median(s for s, _ in rows)
+        best = statistics.median(b for _, b in rows)
+        gap = statistics.median(nb - b for nb, (_, b) in zip(base_best, rows, strict=True))
+        within = sum(nb - b <= tolerance for nb, (_, b) in zip(base_best, rows, strict=True))
+        share = 100 * steps / base_steps
+        print(f"{method:28} {steps:8.0f} {share:9.1f}% {best:11.4f} {gap:9.4f} {within:>12}/{len(rows)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--problems", default=",".join(PROBLEMS), help=f"comma-separated: {', '.join(PROBLEMS)}")
+    parser.add_argument("--tolerance", type=float, default=0.01, help="accepted gap to no pruning's best value")
+    args = parser.parse_args()
+    for problem in args.problems.split(","):
+        if problem not in PROBLEMS:
+            parser.error(f"--problems: unknown problem {problem!r}; choose from {', '.join(PROBLEMS)}")
+        print_table(problem, run_problem(problem, args.seeds, args.trials), args.tolerance)
+
+
+if __name__ == "__main__":
+    main()
