@@ -60,6 +60,7 @@ class TrialRow(TypedDict):
     value: float | None
     duration_ms: int | None
     pruned_step: int | None
+    rung: int | None  # successive halving / Hyperband: the rung (1 = first) a pruned trial stopped at
     error: str
     url: str
 
@@ -82,6 +83,7 @@ class TrialDetail(TrialRow):
     worker_id: str
     retries: int
     intermediate: list[list[Any]]  # [[step, {metric: value}], ...]
+    rungs: list[int]  # steps it is judged at (reached, then the next); [] for pruners without rungs
 
 
 class HistorySeries(TypedDict):
@@ -121,6 +123,7 @@ class PlotData(TypedDict):
     direction: str
     history: HistorySeries
     intermediate: list[CurveSeries]
+    rungs: list[int]  # successive halving / Hyperband rung steps within the curves' steps
     sample: SampleSeries
     importance: dict[str, float]
     last_event_id: int

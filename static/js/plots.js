@@ -48,6 +48,7 @@ export class StudyPlots {
       sampled: new Set(data.sample.numbers),
       sample: { numbers: [...data.sample.numbers], values: [...data.sample.values], params: structuredClone(data.sample.params) },
       curves: new Map(data.intermediate.map((c) => [c.number, { ...c }])),
+      rungs: data.rungs,
       importance: data.importance,
     };
     const later = this.recent.filter((m) => m.id > data.last_event_id);
@@ -143,8 +144,12 @@ export class StudyPlots {
           name: `#${curve.number} pruned`, marker: { symbol: "x", size: 8, color: "#e45756" } });
       }
     }
+    // Successive halving / Hyperband rungs: where trials are judged.
+    const shapes = this.data.rungs.map((step) => ({ type: "line", xref: "x", yref: "paper", x0: step, x1: step,
+      y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } }));
     Plotly.react(this.canvas("plot-intermediate"), traces,
-      layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: plotText(this.study.metric) } } }), config);
+      layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: plotText(this.study.metric) } }, shapes }),
+      config);
   }
 
   axis(name, values) {

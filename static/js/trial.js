@@ -15,7 +15,8 @@ function draw(detail) {
   setLive(document, "error", detail.error);
   setLive(document, "traceback", detail.traceback);
   document.querySelector('[data-live="traceback"]').hidden = !detail.traceback;
-  const step = detail.pruned_step === null ? "" : ` at step ${detail.pruned_step}`;
+  const rung = detail.rung === null ? "" : ` (rung ${detail.rung})`;
+  const step = detail.pruned_step === null ? "" : ` at step ${detail.pruned_step}${rung}`;
   setLive(document, "error-title", detail.state === "pruned" ? `Pruned${step}` : "Error");
   if (!window.Plotly) return;
   const metrics = new Set(detail.intermediate.flatMap(([, values]) => Object.keys(values)));
@@ -25,8 +26,15 @@ function draw(detail) {
              type: "scatter", mode: "lines+markers" };
   });
   Plotly.react(document.querySelector("#plot-curve .canvas"), traces,
-    { margin: { l: 55, r: 15, t: 10, b: 40 }, height: 320, xaxis: { title: { text: "step" } } },
+    { margin: { l: 55, r: 15, t: 10, b: 40 }, height: 320, xaxis: { title: { text: "step" } },
+      shapes: rungLines(detail.rungs) },
     { displaylogo: false, responsive: true });
+}
+
+// Dotted vertical lines where the pruner judges this trial (successive halving, Hyperband).
+function rungLines(rungs) {
+  return rungs.map((step) => ({ type: "line", xref: "x", yref: "paper", x0: step, x1: step, y0: 0, y1: 1,
+                                line: { dash: "dot", width: 1, color: "#888" } }));
 }
 
 const reload = throttle(async () => draw(await getJSON(`/api/studies/${study.id}/trials/${trial.number}/`)), 500);

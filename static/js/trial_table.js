@@ -117,6 +117,8 @@ export class TrialTable {
           const badge = document.createElement("span");
           badge.className = "state"; badge.dataset.state = content; badge.textContent = content;
           td.append(badge);
+          // Successive halving / Hyperband: which rung stopped it.
+          if (trial.rung !== null && trial.rung !== undefined) td.append(` rung ${trial.rung}`);
         } else td.append(content);
         return td;
       }));

@@ -22,6 +22,7 @@ from django.db.models import Count, F, Max, Min
 from django.db.models.functions import Mod
 
 from ..core.importance import param_importance
+from ..core.pruners import rung_grid
 from ..core.series import HISTORY_POINTS, SAMPLE_POINTS, Bucket, best_so_far, bucket_best, bucket_width, history_points
 from ..core.trials import Direction, TrialState
 from ..models import Study, Trial, TrialValue
@@ -133,11 +134,14 @@ def _plot_data_at(study: Study, cursor: int) -> PlotData:
     n_completed, last_number = stats["n"], stats["last"] or 0
     sample = sample_series(study, space.names, n_completed, last_number)
     rows = [{name: sample["params"][name][i] for name in space.names} for i in range(len(sample["numbers"]))]
+    curves = intermediate_series(study)
+    last_step = max((max(c["steps"]) for c in curves if c["steps"]), default=0)
     return {
         "metric": study.metric,
         "direction": study.direction,
         "history": history_series(study, n_completed, last_number),
-        "intermediate": intermediate_series(study),
+        "intermediate": curves,
+        "rungs": rung_grid(study.spec.get("pruner") or {"type": "none"}, last_step),
         "sample": sample,
         "importance": param_importance(space, rows, sample["values"]),
         "last_event_id": cursor,

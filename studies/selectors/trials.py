@@ -15,6 +15,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast
 from django.urls import reverse
 
+from ..core.pruners import trial_rungs
 from ..core.space import CategoricalDimension, SearchSpace
 from ..core.trialquery import TrialQuery
 from ..models import Study, Trial, TrialValue
@@ -22,6 +23,8 @@ from ..shapes import StudySummary, TrialDetail, TrialPage, TrialRow
 from .cursor import read_at_cursor
 from .studies import iso, study_get, study_space, study_summary
 
+# Past any step a trial reports (steps are stored as 32-bit integers).
+MAX_RUNG_STEP = 2**31
 TRIAL_COLUMNS = ("id", "number", "state", "params", "value", "duration_ms", "pruned_step", "error")
 
 
@@ -37,7 +40,18 @@ def trial_get(study: Study, number: int) -> Trial | None:
     return Trial.objects.filter(study=study, number=number).first()
 
 
-def trial_row(study_id: int, row: dict[str, Any]) -> TrialRow:
+def study_pruner(study: Study) -> dict[str, Any]:
+    return study.spec.get("pruner") or {"type": "none"}
+
+
+def stopped_at_rung(pruner: dict[str, Any], number: int, step: int | None) -> int | None:
+    """The rung (1 = the first) a trial stopped at ``step`` was judged at; None for pruners without rungs."""
+    if step is None:
+        return None
+    return len(trial_rungs(pruner, number, step)) or None
+
+
+def trial_row(study_id: int, row: dict[str, Any], pruner: dict[str, Any] | None = None) -> TrialRow:
     return {
         "number": row["number"],
         "state": row["state"],
@@ -45,6 +59,7 @@ def trial_row(study_id: int, row: dict[str, Any]) -> TrialRow:
         "value": row["value"],
         "duration_ms": row["duration_ms"],
         "pruned_step": row["pruned_step"],
+        "rung": stopped_at_rung(pruner or {"type": "none"}, row["number"], row["pruned_step"]),
         "error": (row["error"] or "")[:200],
         "url": reverse("studies:trial", args=[study_id, row["number"]]),
     }
@@ -93,7 +108,9 @@ def _trial_page_at(study: Study, query: TrialQuery, cursor: int) -> TrialPage:
     pages = max(1, math.ceil(count / query.page_size))
     page = min(query.page, pages)
     start = (page - 1) * query.page_size
-    results = [trial_row(study.pk, r) for r in rows.values(*TRIAL_COLUMNS)[start : start + query.page_size]]
+    pruner = study_pruner(study)
+    page_rows = rows.values(*TRIAL_COLUMNS)[start : start + query.page_size]
+    results = [trial_row(study.pk, r, pruner) for r in page_rows]
     return {
         "count": count,
         "page": page,
@@ -107,8 +124,10 @@ def _trial_page_at(study: Study, query: TrialQuery, cursor: int) -> TrialPage:
 
 def trial_detail(study: Study, trial: Trial) -> TrialDetail:
     row = {c: getattr(trial, c) for c in TRIAL_COLUMNS}
+    curve = trial_curve(trial)
+    last_step = curve[-1][0] if curve else 0
     return {
-        **trial_row(study.pk, row),
+        **trial_row(study.pk, row, study_pruner(study)),
         "error": trial.error,
         "metrics": trial.metrics,
         "traceback": trial.traceback,
@@ -116,8 +135,16 @@ def trial_detail(study: Study, trial: Trial) -> TrialDetail:
         "finished_at": iso(trial.finished_at),
         "worker_id": trial.worker_id,
         "retries": trial.retries,
-        "intermediate": trial_curve(trial),
+        "intermediate": curve,
+        "rungs": rungs_so_far(study_pruner(study), trial.number, last_step),
     }
+
+
+def rungs_so_far(pruner: dict[str, Any], number: int, last_step: int) -> list[int]:
+    """The rungs a trial reached and the next one: where its curve is judged (pruners with rungs)."""
+    rungs = trial_rungs(pruner, number, MAX_RUNG_STEP)
+    reached = sum(1 for step in rungs if step <= last_step)
+    return rungs[: reached + 1]
 
 
 def trial_curve(trial: Trial) -> list[list[Any]]:

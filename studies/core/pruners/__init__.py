@@ -13,7 +13,7 @@ from ..errors import SpecError
 from ..limits import shown
 from ..trials import Direction, FrozenTrial
 from .base import PeerQuery, Pruner
-from .halving import HyperbandPruner, SuccessiveHalvingPruner
+from .halving import HyperbandPruner, RungPruner, SuccessiveHalvingPruner
 from .percentile import MedianPruner, PercentilePruner
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "PercentilePruner",
     "Pruner",
     "SuccessiveHalvingPruner",
+    "rung_grid",
+    "trial_rungs",
 ]
 
 
@@ -71,3 +73,20 @@ def parse_pruner(raw: Any) -> dict[str, Any]:
 
 def make_pruner(config: Mapping[str, Any]) -> Pruner:
     return PRUNERS[config.get("type", "none")].from_config(config)
+
+
+def trial_rungs(config: Mapping[str, Any], number: int, up_to: int) -> list[int]:
+    """The steps up to ``up_to`` at which trial ``number`` is judged; [] for pruners without rungs."""
+    pruner = make_pruner(config)
+    if not isinstance(pruner, RungPruner):
+        return []
+    return [step for step in pruner.rungs_for(number) if step <= up_to]
+
+
+def rung_grid(config: Mapping[str, Any], up_to: int) -> list[int]:
+    """Every rung step of the study up to ``up_to`` (Hyperband: its brackets' rungs together)."""
+    pruner = make_pruner(config)
+    if isinstance(pruner, HyperbandPruner):
+        steps = {step for bracket in range(pruner.n_brackets) for step in pruner.bracket_rungs(bracket)}
+        return sorted(step for step in steps if step <= up_to)
+    return trial_rungs(config, 0, up_to)

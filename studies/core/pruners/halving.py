@@ -16,19 +16,21 @@ empty; like Optuna's pruner, a trial then goes on only if it is the best so far 
 
 Hyperband runs several successive-halving brackets of different aggressiveness at once
 (Li et al., JMLR 2018). A trial's bracket is a pure function of its number, weighted by
-each bracket's share of Hyperband's budget, so every worker and every remote client
-agrees on it without storing anything; each trial competes only with its own bracket.
+each bracket's share of Hyperband's budget and spread evenly over consecutive numbers,
+so every worker and every remote client agrees on it without storing anything; each
+trial competes only with its own bracket.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from ..trials import Direction, FrozenTrial, TrialState
 from .base import REQUIRED, ArgumentChecks, PeerQuery, Pruner
 
+# 1 / golden ratio: the most evenly spread sequence (n * GOLDEN_FRACTION) mod 1.
+GOLDEN_FRACTION = (5**0.5 - 1) / 2
 # Every state a trial that reached a rung can be in now.
 RUNG_STATES = frozenset({TrialState.RUNNING, TrialState.COMPLETED, TrialState.PRUNED, TrialState.FAILED})
 
@@ -163,8 +165,14 @@ class HyperbandPruner(RungPruner):
         return self._brackets
 
     def bracket_of(self, number: int) -> int:
-        """Bracket 0 stops earliest (its first rung is min_resource); the last never stops."""
-        point = zlib.crc32(f"hyperband-trial-{number}".encode()) % sum(self._weights)
+        """Bracket 0 stops earliest (its first rung is min_resource); the last never stops.
+
+        Trial numbers walk the golden-ratio (Weyl) sequence over the brackets' budgets:
+        any run of consecutive trials splits between the brackets in proportion to their
+        budgets, within a trial or two (a hash would leave a 40-trial study with
+        brackets several trials over or under their share).
+        """
+        point = ((number + 1) * GOLDEN_FRACTION) % 1.0 * sum(self._weights)
         for bracket, weight in enumerate(self._weights):
             if point < weight:
                 return bracket
@@ -172,7 +180,10 @@ class HyperbandPruner(RungPruner):
         raise AssertionError("unreachable: point < sum(weights)")
 
     def rungs_of(self, number: int) -> list[int]:
-        return rung_steps(self._min_resource, self._reduction_factor, self.bracket_of(number), self._max_resource)
+        return self.bracket_rungs(self.bracket_of(number))
+
+    def bracket_rungs(self, bracket: int) -> list[int]:
+        return rung_steps(self._min_resource, self._reduction_factor, bracket, self._max_resource)
 
     def rungs_for(self, number: int | None) -> list[int]:
         return self.rungs_of(needs_number(number))

@@ -183,3 +183,10 @@ def test_constructors_reject_bad_arguments_naming_them(build, field, words):
 def test_a_hyperband_spec_without_max_resource_names_the_field():
     with pytest.raises(ValueError, match="max_resource"):
         parse_pruner({"type": "hyperband"})
+
+
+def test_hyperband_spreads_any_run_of_consecutive_trials_over_the_brackets_by_budget():
+    pruner = HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)  # budgets 27, 12, 6, 4
+    for start in (0, 17, 1000):
+        counts = Counter(pruner.bracket_of(n) for n in range(start, start + 49))
+        assert all(abs(counts[b] - share) <= 2 for b, share in enumerate([27, 12, 6, 4]))
