@@ -165,7 +165,7 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}"
 
 
-def main(argv=None) -> int:
+def parse_args(argv) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=60)
@@ -175,49 +175,56 @@ def main(argv=None) -> int:
     parser.add_argument("--samplers", default=",".join(OURS + OPTUNA))
     parser.add_argument("--history", type=int, default=1000, help="history size for the timing check (0 skips it)")
     args = parser.parse_args(argv)
-    functions = args.functions.split(",")
-    samplers = args.samplers.split(",")
-    for name in functions + samplers:
+    args.functions, args.samplers = args.functions.split(","), args.samplers.split(",")
+    for name in args.functions + args.samplers:
         if name not in FUNCTIONS and name not in OURS + OPTUNA:
             parser.error(f"unknown function or sampler {name!r}")
-    checkpoints = [c for c in CHECKPOINTS if c <= args.trials]
+    return args
+
+
+def compare_on(name: str, samplers: list[str], seeds: int, trials: int) -> None:
+    """One function: every sampler's median regret at the checkpoints, timings, ratios to Optuna's."""
+    checkpoints = [c for c in CHECKPOINTS if c <= trials]
+    fn = FUNCTIONS[name]
+    space = parse_space(fn.search_space)
+    curves, seconds = {}, {}
+    for kind in samplers:
+        runner = run_ours if kind in OURS else run_optuna
+        results = [runner(kind, fn, space, seed, trials) for seed in range(seeds)]
+        curves[kind] = np.minimum.accumulate(np.array([r[0] for r in results]), axis=1)
+        seconds[kind] = np.array([r[1] for r in results])
+    optimum = fn.optimum if np.isfinite(fn.optimum) else min(c.min() for c in curves.values())
+    print(f"\n## {name} (optimum {fmt(optimum)})")
+    print(f"{'sampler':<14}" + "".join(f"{'@' + str(c):>11}" for c in checkpoints) + f"{'s/sugg':>10}{'s@50-60':>10}")
+    medians, late = {}, {}
+    for kind in samplers:
+        regret = np.maximum(curves[kind] - optimum, 0.0)
+        medians[kind] = {c: float(np.median(regret[:, c - 1])) for c in checkpoints}
+        late[kind] = float(seconds[kind][:, 50:60].mean()) if trials > 50 else math.nan
+        print(
+            f"{kind:<14}"
+            + "".join(f"{fmt(medians[kind][c]):>11}" for c in checkpoints)
+            + f"{fmt(float(seconds[kind].mean())):>10}{fmt(late[kind]):>10}"
+        )
+    if "bayesian" in samplers:
+        for other in (s for s in samplers if s in OPTUNA):
+            print(
+                f"bayesian/{other:<14}"
+                + "".join(f"{ratio(medians['bayesian'][c], medians[other][c]):>9}" for c in checkpoints)
+                + f"   time {ratio(late['bayesian'], late[other])}"
+            )
+    sys.stdout.flush()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     print(
         f"{args.seeds} seeds x {args.trials} trials; median simple regret; s/sugg = mean seconds per suggestion",
         flush=True,
     )
-    for name in functions:
-        fn = FUNCTIONS[name]
-        space = parse_space(fn.search_space)
-        curves, seconds = {}, {}
-        for kind in samplers:
-            runner = run_ours if kind in OURS else run_optuna
-            results = [runner(kind, fn, space, seed, args.trials) for seed in range(args.seeds)]
-            curves[kind] = np.minimum.accumulate(np.array([r[0] for r in results]), axis=1)
-            seconds[kind] = np.array([r[1] for r in results])
-        optimum = fn.optimum if np.isfinite(fn.optimum) else min(c.min() for c in curves.values())
-        print(f"\n## {name} (optimum {fmt(optimum)})")
-        print(
-            f"{'sampler':<14}" + "".join(f"{'@' + str(c):>11}" for c in checkpoints) + f"{'s/sugg':>10}{'s@50-60':>10}"
-        )
-        medians, late = {}, {}
-        for kind in samplers:
-            regret = np.maximum(curves[kind] - optimum, 0.0)
-            medians[kind] = {c: float(np.median(regret[:, c - 1])) for c in checkpoints}
-            late[kind] = float(seconds[kind][:, 50:60].mean()) if args.trials > 50 else math.nan
-            print(
-                f"{kind:<14}"
-                + "".join(f"{fmt(medians[kind][c]):>11}" for c in checkpoints)
-                + f"{fmt(float(seconds[kind].mean())):>10}{fmt(late[kind]):>10}"
-            )
-        if "bayesian" in samplers:
-            for other in (s for s in samplers if s in OPTUNA):
-                print(
-                    f"bayesian/{other:<14}"
-                    + "".join(f"{ratio(medians['bayesian'][c], medians[other][c]):>9}" for c in checkpoints)
-                    + f"   time {ratio(late['bayesian'], late[other])}"
-                )
-        sys.stdout.flush()
-    if args.history and "bayesian" in samplers:
+    for name in args.functions:
+        compare_on(name, args.samplers, args.seeds, args.trials)
+    if args.history and "bayesian" in args.samplers:
         print(f"\n## bayesian, seconds per suggestion with {args.history} completed trials of history")
         print(f"{'function':<14}{'wall':>8}{'cpu':>8}")
         for name in ("hartmann6", "levy5", "mixed"):
