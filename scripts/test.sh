@@ -12,4 +12,9 @@ scripts/ensure-services.sh
 .venv/bin/mypy
 # The remote client promises types to its users (py.typed): keep them strict.
 .venv/bin/mypy --strict client/somatize_client
-exec .venv/bin/python -m pytest "$@"
+# Two pytest workers (pytest-xdist): most of the suite waits on subprocesses, servers and
+# browsers, so two keep a 2-core machine busy. Each worker has its own test database
+# (pytest-django suffixes it), temporary directories, ports and Redis prefixes; a module's
+# tests stay on one worker (loadscope), so a module-scoped live server starts once.
+# SOMATIZE_TEST_WORKERS=0 runs everything in this one process.
+exec .venv/bin/python -m pytest -n "${SOMATIZE_TEST_WORKERS:-2}" --dist loadscope "$@"

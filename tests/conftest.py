@@ -44,21 +44,55 @@ def service_missing(what: str, error: Exception):
     pytest.skip(message)
 
 
+def _admin_connection():
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        service_missing("PostgreSQL on 127.0.0.1:5432", exc)
+
+
+def _database_url(name: str) -> str:
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def _drop_database(name: str) -> None:
+    with _admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def postgres_url():
     """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
     name = f"somatize_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        service_missing("PostgreSQL on 127.0.0.1:5432", exc)
-    with admin:
+    with _admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield _database_url(name)
+    _drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_template(tmp_path_factory):
+    """A PostgreSQL database migrated once per session (per xdist worker), to copy from."""
+    name = f"somatize_template_{uuid.uuid4().hex[:12]}"
+    with _admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        Project(tmp_path_factory.mktemp("pg-template"), database_url=_database_url(name)).run("migrate", "-v0")
+        yield name
+    finally:
+        _drop_database(name)
+
+
+@pytest.fixture
+def migrated_postgres_url(_migrated_postgres_template):
+    """A fresh PostgreSQL database for one test, already migrated (a copy of the session's
+    template: copying takes a fraction of what running the migrations takes); dropped afterwards."""
+    name = f"somatize_test_{uuid.uuid4().hex[:12]}"
+    with _admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_migrated_postgres_template}"')
+    yield _database_url(name)
+    _drop_database(name)
 
 
 @pytest.fixture
@@ -137,3 +171,30 @@ def project(tmp_path, migrated_sqlite) -> Project:
 
     shutil.copy(migrated_sqlite, tmp_path / "somatize.sqlite3")
     return Project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One Chromium for the whole session: launching it costs seconds, a new context milliseconds."""
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def chromium(chromium_browser):
+    """Debian's Chromium through Playwright. What a test opens in it (contexts and their pages,
+    cookies, storage) is closed after the test, so every test starts from a clean browser."""
+    opened_before = set(chromium_browser.contexts)
+    yield chromium_browser
+    for context in chromium_browser.contexts:
+        if context not in opened_before:
+            context.close()

@@ -5,21 +5,11 @@ from __future__ import annotations
 import socket
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, service_missing
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.conftest import ROOT
+from tests.support.browser import require_chromium
 
 
 def free_port() -> int:
@@ -44,8 +34,7 @@ def wait_for(url: str, server, seconds: float = 60) -> None:
 @pytest.fixture
 def admin_site(project):
     """The project's admin served by manage.py runserver, with a superuser admin/pw."""
-    if not Path(CHROMIUM).exists():
-        service_missing("Chromium at /usr/bin/chromium", FileNotFoundError(CHROMIUM))
+    require_chromium()
     project.env["DJANGO_SUPERUSER_PASSWORD"] = "admin-password-for-tests"
     project.run("createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.com")
     base = f"http://127.0.0.1:{free_port()}"
@@ -59,12 +48,8 @@ def admin_site(project):
 
 
 @pytest.fixture
-def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser.new_page()
-        browser.close()
+def page(chromium):
+    return chromium.new_page()
 
 
 @pytest.mark.browser

@@ -9,16 +9,14 @@ after the heartbeat grace, and the budget must still be met exactly.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.client.conftest import Remote, create_token, remote_spec
-from tests.conftest import ROOT, Project
+from tests.conftest import Project
 from tests.web.conftest import redis_prefix
 from tests.web.test_browser import log_in
 
@@ -49,29 +47,6 @@ study.optimize(objective, n_trials=None if sys.argv[2] == "all" else int(sys.arg
 """
 
 
-@pytest.fixture
-def client_venv(tmp_path_factory) -> Path:
-    """The python of a fresh venv with only the client installed, offline (no index, no build isolation)."""
-    root = tmp_path_factory.mktemp("client-venv")
-    source = shutil.copytree(ROOT / "client", root / "client")  # build outputs stay out of the checkout
-    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
-    # Built here because a new venv's setuptools (65, Python 3.11) cannot build wheels offline.
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-index", "--no-build-isolation", "-w", root, source], check=True)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", root / "venv"], check=True)
-    python = root / "venv" / "bin" / "python"
-    wheel = next(root.glob("somatize_client-*.whl"))
-    subprocess.run([*pip, "--python", python, "install", "--no-index", wheel], check=True)
-    assert subprocess.run([python, "-c", "import django"], capture_output=True).returncode != 0
-    where = subprocess.run(
-        [python, "-c", "import somatize_client; print(somatize_client.__file__)"],
-        text=True,
-        capture_output=True,
-        check=True,
-    ).stdout
-    assert where.startswith(str(root / "venv"))
-    return python
-
-
 def start_client(python: Path, script: Path, env: dict, limit: str) -> subprocess.Popen:
     return subprocess.Popen(
         [python, script, "remote-e2e", limit], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -97,11 +72,10 @@ def wait_for(condition, timeout: float, what: str):
 
 
 def test_client_processes_in_their_own_venv_run_a_live_study_and_a_killed_one_is_declared_lost(
-    tmp_path, postgres_url, redis_url, start_daphne, chromium, client_venv
+    tmp_path, migrated_postgres_url, redis_url, start_daphne, chromium, client_venv
 ):
-    project = Project(tmp_path, database_url=postgres_url, redis_url=redis_url)
+    project = Project(tmp_path, database_url=migrated_postgres_url, redis_url=redis_url)
     project.env.update(SOMATIZE_REDIS_PREFIX=redis_prefix(), SOMATIZE_HEARTBEAT_GRACE=str(GRACE))
-    project.run("migrate", "-v0")
     token = create_token(project, "viewer", password="viewer-password")  # the login log_in() uses
     daphne = start_daphne(project)
     remote = Remote(project, daphne, token)

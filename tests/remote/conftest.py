@@ -13,14 +13,8 @@ from django.test import Client
 
 from studies import services
 from studies.services import tokens
-from tests.web.conftest import quadratic_spec, start_daphne  # noqa: F401  (a fixture, shared with the web tests)
-
-
-def remote_spec(name: str = "remote", n_trials: int = 6, **extra) -> dict:
-    """A remote-only study (no executor) over x in [0, 1], y in [-1, 1], minimising ``value``."""
-    spec = quadratic_spec(name, n_trials=n_trials, **extra)
-    del spec["executor"]
-    return spec
+from tests.support.specs import remote_spec
+from tests.web.conftest import start_daphne  # noqa: F401  (a fixture, shared with the web tests)
 
 
 class Api:

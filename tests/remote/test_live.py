@@ -72,9 +72,8 @@ def test_the_web_process_fails_a_silent_clients_trial_after_the_grace(project, s
 
 
 @pytest.mark.postgres
-def test_concurrent_asks_on_postgresql_keep_the_budget_and_request_ids(postgres_url, tmp_path, start_daphne):
-    project = Project(tmp_path, database_url=postgres_url)
-    project.run("migrate", "-v0")
+def test_concurrent_asks_on_postgresql_keep_the_budget_and_request_ids(migrated_postgres_url, tmp_path, start_daphne):
+    project = Project(tmp_path, database_url=migrated_postgres_url)
     token = project_token(project)
     servers = [Http(start_daphne(project).url, token) for _ in range(2)]  # two processes: real concurrency
     _, study = servers[0].post("/api/studies/", remote_spec("contended", n_trials=20))
@@ -108,10 +107,9 @@ def test_concurrent_asks_on_postgresql_keep_the_budget_and_request_ids(postgres_
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_ask_report_tell_on_postgresql_with_redis(postgres_url, redis_url, tmp_path, start_daphne):
-    project = Project(tmp_path, database_url=postgres_url, redis_url=redis_url)
+def test_ask_report_tell_on_postgresql_with_redis(migrated_postgres_url, redis_url, tmp_path, start_daphne):
+    project = Project(tmp_path, database_url=migrated_postgres_url, redis_url=redis_url)
     project.env["SOMATIZE_REDIS_PREFIX"] = redis_prefix()
-    project.run("migrate", "-v0")
     http = Http(start_daphne(project).url, project_token(project))
     _, study = http.post("/api/studies/", remote_spec("team", n_trials=2, max_retries=1))
     base = f"/api/studies/{study['id']}"

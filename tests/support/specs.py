@@ -1,5 +1,9 @@
 """Specs shared by tests."""
 
+from __future__ import annotations
+
+from typing import Any
+
 # DESIGN.md section 2, verbatim.
 DESIGN_SPEC = {
     "name": "svm-digits",
@@ -14,3 +18,26 @@ DESIGN_SPEC = {
         {"name": "degree", "type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
     ],
 }
+
+
+def quadratic_spec(name: str, n_trials: int = 6, executor: str = "quadratic", seed: int = 5, **extra: Any) -> dict:
+    """A small random-search study over x in [0, 1], y in [-1, 1], minimising ``value``."""
+    return {
+        "name": name,
+        "executor": executor,
+        "objective": {"metric": "value", "direction": "minimize"},
+        "sampler": {"type": "random", "seed": seed},
+        "n_trials": n_trials,
+        "search_space": [
+            {"name": "x", "type": "float", "low": 0, "high": 1},
+            {"name": "y", "type": "float", "low": -1, "high": 1},
+        ],
+        **extra,
+    }
+
+
+def remote_spec(name: str = "remote", n_trials: int = 6, seed: int = 5, **extra: Any) -> dict:
+    """The quadratic study without an executor: only remote clients run it."""
+    spec = quadratic_spec(name, n_trials=n_trials, seed=seed, **extra)
+    del spec["executor"]
+    return spec

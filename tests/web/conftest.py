@@ -1,4 +1,4 @@
-"""Web fixtures: logins, websocket cookies, Daphne as a subprocess and Chromium."""
+"""Web fixtures: logins, websocket cookies and Daphne as a subprocess (Chromium: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,36 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import ROOT
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (re-exported for the browser tests)
+from tests.support.specs import quadratic_spec  # noqa: F401  (re-exported: the web tests import it from here)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ORIGIN = (b"origin", b"http://localhost")
 HOST = (b"host", b"localhost")
 PASSWORD = "correct-horse-battery"
-
-
-def quadratic_spec(name: str, n_trials: int = 6, executor: str = "quadratic", **extra) -> dict:
-    """A small random-search study over x in [0, 1], y in [-1, 1]."""
-    return {
-        "name": name,
-        "executor": executor,
-        "objective": {"metric": "value", "direction": "minimize"},
-        "sampler": {"type": "random", "seed": 5},
-        "n_trials": n_trials,
-        "search_space": [
-            {"name": "x", "type": "float", "low": 0, "high": 1},
-            {"name": "y", "type": "float", "low": -1, "high": 1},
-        ],
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -148,21 +125,3 @@ def start_daphne():
 
 def redis_prefix() -> str:
     return f"somatize-test-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def chromium():
-    """Debian's Chromium through Playwright; missing Chromium skips here and fails in CI."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message + "; CI must run the browser tests")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()

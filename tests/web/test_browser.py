@@ -98,13 +98,12 @@ def test_the_study_page_follows_a_worker_process_live(project, start_daphne, chr
 @pytest.mark.redis
 @pytest.mark.postgres
 def test_the_study_page_follows_a_worker_process_live_through_redis_and_postgres(
-    tmp_path, postgres_url, redis_url, start_daphne, chromium
+    tmp_path, migrated_postgres_url, redis_url, start_daphne, chromium
 ):
     from tests.conftest import Project
 
-    project = Project(tmp_path, database_url=postgres_url, redis_url=redis_url)
+    project = Project(tmp_path, database_url=migrated_postgres_url, redis_url=redis_url)
     project.env["SOMATIZE_REDIS_PREFIX"] = redis_prefix()
-    project.run("migrate", "-v0")
     page = watch_a_study_run_to_the_end(project, start_daphne(project), chromium)
 
     # The table's filters and sorting, answered by PostgreSQL's JSON operators.

@@ -48,8 +48,7 @@ def test_a_sqlite_commit_reaches_the_page_without_waiting_for_the_poll(project, 
 
 @pytest.mark.postgres
 def test_a_postgres_commit_reaches_the_page_without_waiting_for_the_poll(
-    tmp_path, postgres_url, start_daphne, chromium
+    tmp_path, migrated_postgres_url, start_daphne, chromium
 ):
-    project = Project(tmp_path, database_url=postgres_url)
-    project.run("migrate", "-v0")
+    project = Project(tmp_path, database_url=migrated_postgres_url)
     watch_trials_arrive_before_any_poll(project, start_daphne, chromium)

@@ -13,7 +13,6 @@ CHECK = "from tests.support.trial_filters import main; main()"
 
 
 def mismatches(project: Project) -> list[dict]:
-    project.run("migrate", "-v0")
     return json.loads(project.run("shell", "-c", CHECK).stdout.strip().splitlines()[-1])
 
 
@@ -21,8 +20,8 @@ def test_filtered_sorted_pages_match_a_brute_force_filter_on_sqlite(project):
     assert mismatches(project) == []
 
 
-def test_filtered_sorted_pages_match_a_brute_force_filter_on_postgres(tmp_path, postgres_url):
-    assert mismatches(Project(tmp_path, database_url=postgres_url)) == []
+def test_filtered_sorted_pages_match_a_brute_force_filter_on_postgres(tmp_path, migrated_postgres_url):
+    assert mismatches(Project(tmp_path, database_url=migrated_postgres_url)) == []
 
 
 @pytest.mark.parametrize("sort", ["param.lr", "-param.activation"])

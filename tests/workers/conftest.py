@@ -82,10 +82,9 @@ class Database:
 
 
 @pytest.fixture
-def pg_project(tmp_path, postgres_url) -> Project:
-    p = Project(tmp_path, database_url=postgres_url)
-    p.run("migrate", "-v0")
-    p.database = Database(p, postgres_url)
+def pg_project(tmp_path, migrated_postgres_url) -> Project:
+    p = Project(tmp_path, database_url=migrated_postgres_url)
+    p.database = Database(p, migrated_postgres_url)
     return p
 
 

@@ -1,6 +1,7 @@
 """Events from several worker processes reach a Redis channel-layer subscriber in id order, none missing."""
 
 import asyncio
+import shutil
 import threading
 import uuid
 
@@ -58,9 +59,12 @@ class Subscriber:
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
-def database_url(request):
-    """PostgreSQL (the team shape) and SQLite (one machine, Redis for live pages)."""
-    return request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+def database_url(request, tmp_path, migrated_sqlite):
+    """PostgreSQL (the team shape) and SQLite (one machine, Redis for live pages), migrated."""
+    if request.param == "postgres":
+        return request.getfixturevalue("migrated_postgres_url")
+    shutil.copy(migrated_sqlite, tmp_path / "somatize.sqlite3")  # the project's data dir is tmp_path
+    return None
 
 
 @pytest.mark.redis
@@ -69,7 +73,6 @@ def test_events_of_three_workers_arrive_in_id_order_with_none_missing(tmp_path, 
     prefix = f"somatize-test-{uuid.uuid4().hex[:10]}"
     project.env["SOMATIZE_REDIS_PREFIX"] = prefix
     project.env["SOMATIZE_TEST_SLEEP"] = "0.02"
-    project.run("migrate", "-v0")
     # 20 trials make fewer events than a channel holds (100), so a slow subscriber loses none.
     create(project, random_spec("broadcast", "sleepy", 20))
     db = Database(project, database_url)
