@@ -8,7 +8,8 @@ from typing_extensions import TypedDict
 from ..models import StudyNote, Trial, TrialLog, TrialLogChunk, TrialNote
 
 # Chunks per log read: a page asks again from the last ``seq`` it got.
-LOG_PAGE = 500
+LOG_PAGE = 200
+LOG_PAGE_CHARS = 1_000_000
 
 
 class LogChunk(TypedDict):
@@ -34,14 +35,18 @@ def trial_note(study_id: int, number: int) -> str:
 
 
 def trial_log_page(trial: Trial, after: int = -1, limit: int = LOG_PAGE) -> LogPage:
-    """Chunks with ``seq`` > ``after`` in order (at most ``limit``), and what was dropped."""
-    rows = list(
-        TrialLogChunk.objects.filter(trial=trial, seq__gt=after)
-        .order_by("seq")
-        .values_list("seq", "text", "in_tail")[: limit + 1]
-    )
-    more = len(rows) > limit
-    chunks: list[LogChunk] = [{"seq": seq, "text": text, "tail": tail} for seq, text, tail in rows[:limit]]
+    """Chunks with ``seq`` > ``after`` in order (at most ``limit`` chunks or about
+    ``LOG_PAGE_CHARS`` characters, at least one), and how much output was dropped."""
+    rows = TrialLogChunk.objects.filter(trial=trial, seq__gt=after).order_by("seq")
+    chunks: list[LogChunk] = []
+    size = 0
+    more = False
+    for seq, text, tail in rows.values_list("seq", "text", "in_tail")[: limit + 1].iterator(chunk_size=8):
+        if len(chunks) == limit or (chunks and size + len(text) > LOG_PAGE_CHARS):
+            more = True
+            break
+        chunks.append({"seq": seq, "text": text, "tail": tail})
+        size += len(text)
     dropped = TrialLog.objects.filter(trial=trial).values_list("dropped_chars", flat=True).first() or 0
     return {"chunks": chunks, "dropped_chars": dropped, "next": chunks[-1]["seq"] if chunks else after, "more": more}
 
