@@ -12,6 +12,7 @@ from studies.core.trials import TrialOutcome
 from studies.models import TrialLog
 from studies.selectors import workbench
 from studies.services import logs
+from tests.client.conftest import remote, remote_spec  # noqa: F401  (a module's live server and token)
 from tests.web.conftest import quadratic_spec
 
 ONE_DIM = [{"name": "x", "type": "float", "low": 0, "high": 1}]
@@ -121,3 +122,12 @@ def test_the_log_api_pages_downloads_and_takes_remote_lines(django_user_model):
     )
     assert late.status_code == 409 and "only a running trial" in late.json()["error"]
     assert Client().get(f"{base}/").status_code == 401
+
+
+def test_a_remote_client_logs_lines_to_its_trial(remote):  # noqa: F811
+    study = remote.client().create_study(remote_spec("client-log", n_trials=1))
+    trial = study.ask()
+    trial.log("epoch 1: loss 0.5", "epoch 2: loss <0.4>\n")
+    trial.tell(0.25)
+    page = remote.client().transport.request("GET", f"/api/studies/{study.id}/trials/{trial.number}/log/")
+    assert "".join(c["text"] for c in page["chunks"]) == "epoch 1: loss 0.5\nepoch 2: loss <0.4>\n"
