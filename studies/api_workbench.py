@@ -44,8 +44,13 @@ def trial_log(request, study_id: StudyId, number: TrialNumber, after: Query[int]
 
 @api.get(
     "/studies/{study_id}/trials/{number}/log.txt",
-    response={200: str, **ERRORS},
+    response=ERRORS,  # the 200 is text, described below
     summary="a trial's whole stored log as a text download",
+    openapi_extra={
+        "responses": {
+            "200": {"description": "the log as text", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        }
+    },
 )
 def trial_log_text(request, study_id: StudyId, number: TrialNumber):
     trial = _trial(study_id, number)
