@@ -181,6 +181,9 @@ SOMATIZE_HEARTBEAT_GRACE = env_float("SOMATIZE_HEARTBEAT_GRACE", 60.0, minimum=1
 # Without Redis, how often the web process reads the event log when no commit rang its
 # doorbell (studies.wakeup): a fallback, since commits wake it at once.
 SOMATIZE_RELAY_POLL_SECONDS = env_float("SOMATIZE_RELAY_POLL_SECONDS", 0.5, minimum=0.01)
+# Characters of stdout/stderr kept per trial: the first half and the last half; what lies
+# between is dropped and the log says how much (studies.services.logs).
+SOMATIZE_TRIAL_LOG_LIMIT = env_int("SOMATIZE_TRIAL_LOG_LIMIT", 2_000_000, minimum=1000)
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,8 @@ class ExecutionHooks(Protocol):
 
     def should_prune(self, step: int) -> bool: ...
 
+    def log(self, text: str) -> None: ...
+
 
 class ClaimedTrial(Protocol):
     """The parts of a claimed trial an executor needs (a ``models.Trial``)."""

@@ -10,6 +10,10 @@ heartbeat while it waits, so no heartbeat thread is needed.
 Messages, child -> parent: ``("report", step, metrics)``, ``("prune?", step)`` (the
 parent answers a bool), ``("done", outcome)``, ``("ready", None)`` / ``("refused",
 reason)`` once at start. Parent -> child: ``(executor_name, number, params, metric)``.
+
+The child's stdout and stderr (fds 1 and 2, so C code and subprocesses too) are a
+second pipe, which the parent reads while it serves the trial and stores as the trial's
+log through ``hooks.log`` (``capture``).
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import os
 import resource
 import signal
 import time
+from multiprocessing.connection import wait as wait_for_any
 from typing import Any
 
 from django.db import connections
 
-from . import services
+from . import capture, services
 from .core.trials import TrialOutcome
 from .execution import TrialExecutor
 from .executors import TrialContext, registry, run_executor
@@ -52,7 +57,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child_main(conn, memory_mb: int | None, parent_pid: int) -> None:
+def _child_main(conn, memory_mb: int | None, parent_pid: int, log_fds: tuple[int, int]) -> None:
     # The parent decides what a signal means (Ctrl-C reaches the whole process group);
     # it kills this process when the trial must end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -72,6 +77,8 @@ def _child_main(conn, memory_mb: int | None, parent_pid: int) -> None:
             )
             return
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MB, memory_mb * MB))
+    os.close(log_fds[0])  # the parent's end
+    capture.redirect_output_to(log_fds[1])
     conn.send(("ready", None))
     while True:
         try:
@@ -98,6 +105,7 @@ def _child_main(conn, memory_mb: int | None, parent_pid: int) -> None:
                 f"MemoryError: the executor ran out of memory (capped at --trial-memory {memory_mb} MB)",
                 outcome.traceback,
             )
+        capture.flush_output()  # before the outcome: the parent reads the log up to it
         conn.send(("done", outcome))
 
 
@@ -128,6 +136,7 @@ class ChildExecutor(TrialExecutor):
         # The child and our end of its pipe: set together, cleared together.
         self._process: Any = None
         self._conn: Any = None
+        self._log_fd: int | None = None  # our end of the child's stdout/stderr pipe
         self.started = 0  # how many child processes were forked (1 unless some died)
 
     # --- the child's life --------------------------------------------------------
@@ -139,12 +148,17 @@ class ChildExecutor(TrialExecutor):
         # The child must not share the parent's database sockets.
         connections.close_all()
         parent_end, child_end = _FORK.Pipe()
+        log_fds = capture.open_pipe()
         process = _FORK.Process(
-            target=_child_main, args=(child_end, self.memory_mb, os.getpid()), daemon=True, name="somatize-executor"
+            target=_child_main,
+            args=(child_end, self.memory_mb, os.getpid(), log_fds),
+            daemon=True,
+            name="somatize-executor",
         )
         process.start()
         child_end.close()  # so the parent sees EOF when the child dies
-        self._process, self._conn = process, parent_end
+        os.close(log_fds[1])
+        self._process, self._conn, self._log_fd = process, parent_end, log_fds[0]
         self.started += 1
         kind, detail = self._receive_start()
         if kind != "ready":
@@ -162,10 +176,12 @@ class ChildExecutor(TrialExecutor):
 
     def _discard_child(self) -> int | None:
         """Kill the child (if any) and forget it; returns its exit code."""
-        process, conn = self._process, self._conn
-        self._process = self._conn = None
+        process, conn, log_fd = self._process, self._conn, self._log_fd
+        self._process = self._conn = self._log_fd = None
         if conn is not None:
             conn.close()
+        if log_fd is not None:
+            os.close(log_fd)
         if process is None:
             return None
         if process.is_alive():
@@ -199,24 +215,41 @@ class ChildExecutor(TrialExecutor):
             raise
 
     def _serve(self, trial, hooks) -> TrialOutcome:
-        """Answer the child's messages until its outcome arrives, it dies, or time runs out."""
+        """Answer the child's messages until its outcome arrives, it dies, or time runs out.
+
+        Meanwhile its output is read and stored in batches; what it wrote before its
+        outcome (or its death) is stored before this returns.
+        """
+        batch = capture.LogBatch(hooks.log)
+        try:
+            return self._serve_until_outcome(trial, hooks, batch)
+        finally:
+            batch.flush(final=True)
+
+    def _serve_until_outcome(self, trial, hooks, batch: capture.LogBatch) -> TrialOutcome:
         now = time.monotonic()
         deadline = None if self.trial_timeout is None else now + self.trial_timeout
         next_beat = now + self.heartbeat_interval
+        log_open = True
         while True:
             now = time.monotonic()
             wait = next_beat - now if deadline is None else min(next_beat, deadline) - now
-            if self._conn.poll(max(wait, 0)):
-                try:
-                    message = self._conn.recv()
-                except (EOFError, OSError):
-                    return TrialOutcome.failed(_death_reason(self._discard_child()))
-                outcome = self._handle(message, hooks)
+            flush_in = batch.seconds_to_flush()
+            ready = wait_for_any(
+                [self._conn, self._log_fd] if log_open and self._log_fd is not None else [self._conn],
+                max(min(wait, flush_in) if flush_in is not None else wait, 0),
+            )
+            if self._log_fd in ready:
+                log_open = batch.read_from(self._log_fd)  # EOF: the child (and its children) closed it
+            batch.flush_if_due()
+            if self._conn in ready:
+                outcome = self._receive(hooks, batch)
                 if outcome is not None:
                     return outcome
                 continue
             now = time.monotonic()
             if deadline is not None and now >= deadline:
+                self._collect_output(batch)
                 self._discard_child()
                 return TrialOutcome.failed(
                     f"timeout: the trial ran longer than --trial-timeout {self.trial_timeout:g} s "
@@ -225,6 +258,23 @@ class ChildExecutor(TrialExecutor):
             if now >= next_beat:
                 services.heartbeat(trial)
                 next_beat = now + self.heartbeat_interval
+
+    def _receive(self, hooks, batch: capture.LogBatch) -> TrialOutcome | None:
+        """Handle one message from the child; its outcome (or its death's) ends the trial."""
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            self._collect_output(batch)
+            return TrialOutcome.failed(_death_reason(self._discard_child()))
+        outcome = self._handle(message, hooks)
+        if outcome is not None:
+            self._collect_output(batch)
+        return outcome
+
+    def _collect_output(self, batch: capture.LogBatch) -> None:
+        """Everything the child wrote so far is in the pipe already: read it all."""
+        if self._log_fd is not None:
+            batch.read_from(self._log_fd)
 
     def _handle(self, message: tuple[Any, ...], hooks) -> TrialOutcome | None:
         kind = message[0]

@@ -139,3 +139,52 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or 'unnamed'})"
+
+
+# --- the trial workbench (DESIGN.md section 10): notes and logs --------------------------
+
+
+class Note(models.Model):
+    """Plain text, shown escaped with its line breaks wherever it appears."""
+
+    text = models.TextField(blank=True, default="")
+    updated_by = models.CharField(max_length=150, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class StudyNote(Note):
+    study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="note")
+
+
+class TrialNote(Note):
+    trial = models.OneToOneField(Trial, on_delete=models.CASCADE, related_name="note")
+
+
+class TrialLog(models.Model):
+    """How much of a trial's output is stored; its row is locked while a chunk is appended.
+
+    The head (the first half of ``SOMATIZE_TRIAL_LOG_LIMIT``) is kept whole; the tail
+    keeps the most recent half, and ``dropped_chars`` counts what fell out between.
+    """
+
+    trial = models.OneToOneField(Trial, on_delete=models.CASCADE, related_name="log")
+    head_chars = models.PositiveBigIntegerField(default=0)
+    tail_chars = models.PositiveBigIntegerField(default=0)
+    dropped_chars = models.PositiveBigIntegerField(default=0)
+    next_seq = models.PositiveIntegerField(default=0)
+
+
+class TrialLogChunk(models.Model):
+    """A piece of a trial's stdout/stderr, in the order written (``seq``)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="log_chunks")
+    seq = models.PositiveIntegerField()
+    text = models.TextField()
+    in_tail = models.BooleanField(default=False)  # may be dropped when the tail outgrows its half
+
+    class Meta:
+        ordering = ["trial", "seq"]
+        constraints = [models.UniqueConstraint(fields=["trial", "seq"], name="log_chunk_unique_seq")]

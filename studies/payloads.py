@@ -27,6 +27,10 @@ TRIAL_FAILED = "trial_failed"
 TRIAL_REQUEUED = "trial_requeued"
 TRIAL_ENQUEUED = "trial_enqueued"
 BEST_UPDATED = "best_updated"
+# The workbench (DESIGN.md section 10): who controlled a study, notes, log output.
+CONTROL_APPLIED = "control_applied"
+NOTE_UPDATED = "note_updated"
+TRIAL_LOG = "trial_log"
 # Not stored: the first frame of a socket opened without a cursor.
 SNAPSHOT = "snapshot"
 
@@ -171,3 +175,38 @@ class BestUpdated(Payload):
     number: int
     value: float | None
     params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ControlApplied(Payload):
+    """A user's control from the study page (``services.control``), next to the event it caused.
+
+    ``action``: stop, resume, raise_budget, enqueue, retry, fail; ``number`` is the trial
+    it acted on (None for the study); ``detail`` says what changed, in words.
+    """
+
+    type: ClassVar[str] = CONTROL_APPLIED
+    action: str
+    user: str
+    number: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class NoteUpdated(Payload):
+    """A study's note (``number`` None) or a trial's was edited; ``text`` is plain text."""
+
+    type: ClassVar[str] = NOTE_UPDATED
+    number: int | None
+    text: str
+    user: str
+
+
+@dataclass(frozen=True)
+class TrialLogAppended(Payload):
+    """Output was stored for trial ``number`` up to chunk ``seq`` (read it from the trial's log API)."""
+
+    type: ClassVar[str] = TRIAL_LOG
+    number: int
+    seq: int
+    dropped_chars: int

@@ -27,6 +27,7 @@ from .execution import InProcessExecutor, TrialExecutor
 from .executors import registry
 from .models import Study, StudyState, Trial
 from .pruning import should_prune
+from .services.logs import append_log
 
 
 def refresh_connection() -> None:
@@ -65,6 +66,10 @@ class TrialHooks:
         services.record_intermediate(self.trial, step, metrics)
         if self.metric in metrics:
             self.objective_values[step] = metrics[self.metric]
+
+    def log(self, text: str) -> None:
+        """Store output the executor wrote (read by ``isolation`` from its process's fds)."""
+        append_log(self.trial, text)
 
     def should_prune(self, step: int) -> bool:
         return should_prune(

@@ -6,8 +6,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 
 from . import selectors
+from .selectors import workbench
+from .services.tokens import can_run_studies
 
 
 @login_required
@@ -20,7 +23,13 @@ def study_page(request, study_id: int):
     page = selectors.study_page(study_id)
     if page is None:
         raise Http404("no such study")
-    return render(request, "studies/study.html", page)
+    workbench_context = {
+        "can_run": can_run_studies(request.user),
+        "note": workbench.study_note(study_id),
+        "note_url": reverse("studies:study-note", args=[study_id]),
+        "note_number": None,
+    }
+    return render(request, "studies/study.html", {**page, **workbench_context})
 
 
 @login_required
@@ -28,4 +37,10 @@ def trial_page(request, study_id: int, number: int):
     view = selectors.trial_view(study_id, number)
     if view is None:
         raise Http404("no such trial")
-    return render(request, "studies/trial.html", view)
+    workbench_context = {
+        "can_run": can_run_studies(request.user),
+        "note": workbench.trial_note(study_id, number),
+        "note_url": reverse("studies:trial-note", args=[study_id, number]),
+        "note_number": number,
+    }
+    return render(request, "studies/trial.html", {**view, **workbench_context})

@@ -65,6 +65,16 @@ class Trial:
         self._should_prune = bool(answer and answer.get("should_prune"))
         return self._should_prune
 
+    def log(self, *lines: str) -> None:
+        """Add lines to the trial's log on the server, shown live on its page (one request).
+
+        Each line gets a newline unless it ends with one; the server keeps the head and
+        the tail of a long log (``SOMATIZE_TRIAL_LOG_LIMIT``) and says what it dropped.
+        """
+        text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        if text:
+            self._transport.request("POST", self._path + "log/", {"text": text})
+
     def should_prune(self) -> bool:
         """Whether the study's pruner advised stopping, as of the last ``report``."""
         return self._should_prune

@@ -35,6 +35,8 @@ export function follow(path, cursor, handlers) {
       const handle = handlers[message.type] || handlers.other;
       if (handle) handle(message);
       if (handlers.after) handlers.after(message);
+      // Parts of the page with their own script (controls, notes, the console) listen here.
+      document.dispatchEvent(new CustomEvent("somatize:event", { detail: message }));
     };
     socket.onclose = (event) => {
       // The server's refusals (bad cursor, logged out, no such study) will not change

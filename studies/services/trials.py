@@ -305,11 +305,13 @@ def requeue_failed(study: Study, max_retries: int) -> int:
         return step.result
 
 
-def _requeue_failed_without_commit(study: Study, max_retries: int) -> Step[int]:
+def _requeue_failed_without_commit(study: Study, max_retries: int, number: int | None = None) -> Step[int]:
+    """Re-queue failed trials (only trial ``number`` if given: a retry from the dashboard)."""
     requeued: list[TrialRequeued] = []
-    for trial in Trial.objects.select_for_update().filter(
+    failed = Trial.objects.select_for_update().filter(
         study=study, state=TrialState.FAILED.value, retries__lt=max_retries
-    ):
+    )
+    for trial in failed if number is None else failed.filter(number=number):
         Trial.objects.filter(pk=trial.pk).update(
             state=TrialState.WAITING.value,
             retries=F("retries") + 1,

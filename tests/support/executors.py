@@ -115,3 +115,33 @@ def stalls_once(params, trial):
         open(marker, "w").close()
         time.sleep(300)
     return params["x"]
+
+
+# --- executors that write output, for the trial log tests ---------------------------
+
+
+@executor("noisy", description="writes from print, logging, os.write on fd 1 and a subprocess; returns x")
+def noisy(params, trial):
+    import logging
+    import subprocess
+    import sys
+
+    lines = int(os.environ.get("SOMATIZE_TEST_LINES", "3"))
+    pause = float(os.environ.get("SOMATIZE_TEST_SLEEP", "0"))
+    for i in range(lines):
+        print(f"python line {i} of trial {trial.number}")
+        if pause:
+            time.sleep(pause)
+    logging.getLogger("noisy").warning("logged <b>warning</b> of trial %s", trial.number)
+    os.write(1, f"c-level write of trial {trial.number}\n".encode())
+    sys.stdout.flush()
+    subprocess.run(["sh", "-c", f"echo subprocess echo of trial {trial.number}; echo to stderr >&2"], check=True)
+    return params["x"]
+
+
+@executor("floods_output", description="prints SOMATIZE_TEST_LINES numbered lines as fast as it can; returns x")
+def floods_output(params, trial):
+    lines = int(os.environ.get("SOMATIZE_TEST_LINES", "100000"))
+    for i in range(lines):
+        print(f"line {i:07d}")
+    return params["x"]

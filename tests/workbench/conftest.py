@@ -1,0 +1,40 @@
+"""The web fixtures (Chromium, Daphne) serve the workbench's tests too, and one server per module."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import Project
+from tests.web.conftest import Daphne, chromium  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, migrated_sqlite):
+    """One project and Daphne for the module; logins ``boss`` (staff) and ``viewer`` (may only look)."""
+    data_dir = tmp_path_factory.mktemp("workbench")
+    shutil.copy(migrated_sqlite, data_dir / "somatize.sqlite3")
+    project = Project(data_dir)
+    project.run("create_login", "boss", "--password", "boss-password-1", "--staff")
+    project.run("create_login", "viewer", "--password", "viewer-password-1")
+    daphne = Daphne(project.env).start()
+    yield project, daphne
+    daphne.stop()
+
+
+def study_id(project: Project, name: str) -> int:
+    code = f"from studies.models import Study; print(Study.objects.get(name={name!r}).pk)"
+    return int(project.run("shell", "-c", code).stdout.strip().splitlines()[-1])
+
+
+def open_as(browser, base_url: str, username: str, path: str):
+    page = browser.new_context().new_page()  # its own session
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"{username}-password-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+    page.goto(f"{base_url}{path}")
+    page.wait_for_selector("#connection[data-state=live]")
+    return page
