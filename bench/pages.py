@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/pages.py [--sizes 1000,10000,100000] [--repeat 7] [--database-url URL]
 
-Builds throwaway studies (rows bulk-inserted, as a finished study would leave them) in
+Builds throwaway studies (rows bulk-inserted, as a finished study would leave them, then
+VACUUM ANALYZE as autovacuum would) in
 a temporary SQLite database (or the empty database at --database-url), then requests
 each URL in-process through Django's full middleware stack and prints the median and
 worst time and the response size. Not a test: no assertions, numbers only.
@@ -40,7 +41,34 @@ def setup_django(database_url: str | None) -> None:
 def build_study(n: int):
     from bench.synthetic import build_finished_study
 
-    return build_finished_study(f"bench-{n}", n, seed=n, curves=200)
+    study = build_finished_study(f"bench-{n}", n, seed=n, curves=200)
+    analyze()
+    return study
+
+
+def analyze() -> None:
+    """Statistics (and on PostgreSQL the visibility map) as autovacuum leaves a study
+    that has sat for a minute: bulk-inserted rows would otherwise be planned blind."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def time_history(client, url: str, repeat: int) -> tuple[float, float, int]:
+    """Every chunk of the history, as the page reads it (the first chunk is timed alone too)."""
+    timings, size = [], 0
+    for _ in range(repeat):
+        started, size, after = time.perf_counter(), 0, None
+        while True:
+            response = client.get(url if after is None else f"{url}?after={after}")
+            size += len(response.content)
+            body = response.json()
+            if not body["more"]:
+                break
+            after = body["last_number"]
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), max(timings), size
 
 
 def time_url(client, url: str, repeat: int) -> tuple[float, float, int]:
@@ -57,7 +85,7 @@ def time_url(client, url: str, repeat: int) -> tuple[float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
     args = parser.parse_args()
@@ -93,6 +121,8 @@ def main() -> None:
         for url in urls:
             median, worst, size = time_url(client, url, args.repeat)
             print(f"{n:>8}  {url.replace(str(study.pk), '<id>', 1):<70} {median:9.1f} {worst:9.1f} {size:9d}")
+        median, worst, size = time_history(client, f"{base}/history/", args.repeat)
+        print(f"{n:>8}  {'/api/studies/<id>/history/ (every chunk, in turn)':<70} {median:9.1f} {worst:9.1f} {size:9d}")
 
 
 if __name__ == "__main__":
