@@ -1,6 +1,6 @@
 """Time the study page and the JSON endpoints at 1,000 / 10,000 / 100,000 / 1,000,000 trials.
 
-    .venv/bin/python bench/pages.py [--sizes 1000,10000,100000] [--repeat 7] [--database-url URL]
+    .venv/bin/python bench/pages.py [--sizes 1000,10000,100000,1000000] [--repeat 7] [--database-url URL [--reuse]]
 
 Builds throwaway studies (rows bulk-inserted, as a finished study would leave them, then
 VACUUM ANALYZE as autovacuum would) in
@@ -38,9 +38,14 @@ def setup_django(database_url: str | None) -> None:
     call_command("migrate", verbosity=0)
 
 
-def build_study(n: int):
+def build_study(n: int, reuse: bool):
     from bench.synthetic import build_finished_study
+    from studies.models import Study
 
+    if reuse:
+        found = Study.objects.filter(name=f"bench-{n}", n_done=n).first()
+        if found is not None:
+            return found
     study = build_finished_study(f"bench-{n}", n, seed=n, curves=200)
     analyze()
     return study
@@ -88,6 +93,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the studies a previous run left in --database-url (no rebuild)"
+    )
     args = parser.parse_args()
     setup_django(args.database_url)
 
@@ -97,13 +105,14 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     client = Client()
-    client.force_login(get_user_model().objects.create_user("bench", password="bench-password"))
+    users = get_user_model().objects
+    client.force_login(users.filter(username="bench").first() or users.create_user("bench", password="bench-password"))
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"database: {engine}; median / worst of {args.repeat} requests, in-process (no network)")
     print(f"{'trials':>8}  {'endpoint':<70} {'median ms':>9} {'worst ms':>9} {'bytes':>9}")
     for n in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
-        study = build_study(n)
+        study = build_study(n, args.reuse)
         print(f"{n:>8}  (built in {time.perf_counter() - started:.1f}s)")
         base = f"/api/studies/{study.pk}"
         urls = [
