@@ -164,7 +164,7 @@ def plots(request, study_id: StudyId):
     "/studies/{study_id}/history/",
     response={200: HistoryPoints, **ERRORS},
     summary="every completed trial's number and value (base64 little-endian int32 and float64 arrays)",
-    description="In number order, up to 250,000 points a response; with more, ask again with ?after=<last_number>.",
+    description="In number order, up to 100,000 points a response; with more, ask again with ?after=<last_number>.",
 )
 def history(request, study_id: StudyId, after: Query[str | None] = None):
     found = _found(selectors.study_get(study_id))

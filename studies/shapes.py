@@ -65,7 +65,7 @@ class TrialRow(TypedDict):
 
 
 class TrialPage(TypedDict):
-    count: int  # with count_capped, a lower bound: "1,000+" (parameter filters stop counting there)
+    count: int  # with count_capped, a lower bound: "500+" (parameter filters stop counting there)
     count_capped: bool
     page: int
     pages: int
@@ -97,7 +97,7 @@ class HistorySeries(TypedDict):
 class HistoryPoints(TypedDict):
     """Every completed trial, in number order, as two parallel arrays in base64."""
 
-    count: int  # points in this response (at most 250,000: see more)
+    count: int  # points in this response (at most 100,000: see more)
     numbers: str  # little-endian int32 trial numbers
     values: str  # little-endian float64 objective values
     more: bool  # more points follow: ask again with ?after=<last_number>

@@ -1,7 +1,7 @@
 // The optimization-history plot: every completed trial, drawn first and kept live.
 //
 // The server sends every point as two parallel arrays (/api/studies/<id>/history/, base64,
-// in chunks of up to 250,000 points).
+// in chunks of up to 100,000 points).
 // The plot is built once (Plotly.newPlot) and then grows with Plotly.extendTraces: a
 // completed trial is drawn in the next animation frame, without rebuilding the plot or
 // waiting on the other plots. WebGL (scattergl) draws 10^5-10^6 points; where WebGL is
@@ -28,7 +28,7 @@ function decode(text, Type) {
   return Array.from(new Type(bytes.buffer));
 }
 
-// Every chunk of /history/ (the server sends at most 250,000 points a response).
+// Every chunk of /history/ (the server sends at most 100,000 points a response).
 export async function fetchHistory(url, getJSON) {
   const chunks = [await getJSON(url)];
   while (chunks.at(-1).more) chunks.push(await getJSON(`${url}?after=${chunks.at(-1).last_number}`));

@@ -94,7 +94,7 @@ export class TrialTable {
 
   render(page) {
     this.page = page.page;
-    // A capped count (parameter filters stop counting at 1,000) is a lower bound.
+    // A capped count (parameter filters stop counting at 500) is a lower bound.
     const more = page.count_capped ? "+" : "";
     document.getElementById("trial-count").textContent = `(${page.count.toLocaleString("en")}${more} matching)`;
     document.getElementById("page-info").textContent = `page ${page.page} of ${page.pages}${more}`;

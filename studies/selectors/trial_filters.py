@@ -26,7 +26,7 @@ from ..core.trialquery import TrialQuery
 from ..models import Study, Trial, TrialParam
 
 NULLABLE_COLUMNS = ("value", "duration_ms")
-NARROW = 1_000  # a filter matching at most this many trials drives the query (and is counted exactly)
+NARROW = 500  # a filter matching at most this many trials drives the query (and is counted exactly)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from .cursor import read_at_cursor
 from .studies import iso, study_get, study_space, study_summary
 from .trial_filters import NumberPlan, number_plan
 
-COUNT_CAP = 1_000  # matches counted exactly when parameters filter; past it "1,000+"
+COUNT_CAP = 500  # matches counted exactly when parameters filter; past it "500+"
 TRIAL_COLUMNS = ("id", "number", "state", "params", "value", "duration_ms", "pruned_step", "error")
 
 
@@ -95,7 +95,7 @@ def _count(study: Study, query: TrialQuery, plan: NumberPlan, page_end: int) -> 
 
     Without parameter filters it is exact and cheap (dense numbers, state counts).
     With them every match costs index probes, so counting stops past COUNT_CAP (or past
-    the requested page, so that page and the next exist): "1,000+ matching"; unless a
+    the requested page, so that page and the next exist): "500+ matching"; unless a
     filter matches so few trials that it drove the query (``plan.narrow``).
     """
     if not plan.filtered_by_param:
