@@ -24,6 +24,7 @@ from .studies import iso, study_get, study_space, study_summary
 from .trial_filters import NumberPlan, number_plan
 
 COUNT_CAP = 500  # matches counted exactly when parameters filter; past it "500+"
+EXACT_COUNT_TRIALS = 2_000  # a study this small has every filtered count exact (a few thousand probes)
 TRIAL_COLUMNS = ("id", "number", "state", "params", "value", "duration_ms", "pruned_step", "error")
 
 
@@ -96,14 +97,15 @@ def _count(study: Study, query: TrialQuery, plan: NumberPlan, page_end: int) -> 
     Without parameter filters it is exact and cheap (dense numbers, state counts).
     With them every match costs index probes, so counting stops past COUNT_CAP (or past
     the requested page, so that page and the next exist): "500+ matching"; unless a
-    filter matches so few trials that it drove the query (``plan.narrow``).
+    filter matches so few trials that it drove the query (``plan.narrow``), or the study
+    is small enough for every count to be cheap.
     """
     if not plan.filtered_by_param:
         if not query.states:
             return trial_total(study), False
         counts = state_counts(study)
         return sum(counts.get(state, 0) for state in query.states), False
-    if plan.narrow:
+    if plan.narrow or trial_total(study) <= EXACT_COUNT_TRIALS:
         return plan.matching.count(), False
     limit = max(COUNT_CAP, page_end)
     count = plan.matching.values("pk")[: limit + 1].count()

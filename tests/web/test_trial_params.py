@@ -123,6 +123,7 @@ def test_counts_are_capped_only_when_parameters_filter(study, monkeypatch):
     from studies.selectors import trials as trial_selectors
 
     monkeypatch.setattr(trial_selectors, "COUNT_CAP", 10)
+    monkeypatch.setattr(trial_selectors, "EXACT_COUNT_TRIALS", 20)
     monkeypatch.setattr(trial_filters, "NARROW", 5)
     space = selectors.study_space(study)
     everything = selectors.trial_page(study, parse_trial_query({"page_size": ["5"]}, space))
