@@ -1,8 +1,9 @@
 """Time the study page and the JSON endpoints at 1,000 / 10,000 / 100,000 / 1,000,000 trials.
 
-    .venv/bin/python bench/pages.py [--sizes 1000,10000,100000] [--repeat 7] [--database-url URL]
+    .venv/bin/python bench/pages.py [--sizes 1000,10000,100000,1000000] [--repeat 7] [--database-url URL [--reuse]]
 
-Builds throwaway studies (rows bulk-inserted, as a finished study would leave them) in
+Builds throwaway studies (rows bulk-inserted, as a finished study would leave them, then
+VACUUM ANALYZE as autovacuum would) in
 a temporary SQLite database (or the empty database at --database-url), then requests
 each URL in-process through Django's full middleware stack and prints the median and
 worst time and the response size. Not a test: no assertions, numbers only.
@@ -37,10 +38,42 @@ def setup_django(database_url: str | None) -> None:
     call_command("migrate", verbosity=0)
 
 
-def build_study(n: int):
+def build_study(n: int, reuse: bool):
     from bench.synthetic import build_finished_study
+    from studies.models import Study
 
-    return build_finished_study(f"bench-{n}", n, seed=n, curves=200)
+    if reuse:
+        found = Study.objects.filter(name=f"bench-{n}", n_done=n).first()
+        if found is not None:
+            return found
+    study = build_finished_study(f"bench-{n}", n, seed=n, curves=200)
+    analyze()
+    return study
+
+
+def analyze() -> None:
+    """Statistics (and on PostgreSQL the visibility map) as autovacuum leaves a study
+    that has sat for a minute: bulk-inserted rows would otherwise be planned blind."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def time_history(client, url: str, repeat: int) -> tuple[float, float, int]:
+    """Every chunk of the history, as the page reads it (the first chunk is timed alone too)."""
+    timings, size = [], 0
+    for _ in range(repeat):
+        started, size, after = time.perf_counter(), 0, None
+        while True:
+            response = client.get(url if after is None else f"{url}?after={after}")
+            size += len(response.content)
+            body = response.json()
+            if not body["more"]:
+                break
+            after = body["last_number"]
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), max(timings), size
 
 
 def time_url(client, url: str, repeat: int) -> tuple[float, float, int]:
@@ -57,9 +90,12 @@ def time_url(client, url: str, repeat: int) -> tuple[float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the studies a previous run left in --database-url (no rebuild)"
+    )
     args = parser.parse_args()
     setup_django(args.database_url)
 
@@ -69,13 +105,14 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     client = Client()
-    client.force_login(get_user_model().objects.create_user("bench", password="bench-password"))
+    users = get_user_model().objects
+    client.force_login(users.filter(username="bench").first() or users.create_user("bench", password="bench-password"))
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"database: {engine}; median / worst of {args.repeat} requests, in-process (no network)")
     print(f"{'trials':>8}  {'endpoint':<70} {'median ms':>9} {'worst ms':>9} {'bytes':>9}")
     for n in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
-        study = build_study(n)
+        study = build_study(n, args.reuse)
         print(f"{n:>8}  (built in {time.perf_counter() - started:.1f}s)")
         base = f"/api/studies/{study.pk}"
         urls = [
@@ -93,6 +130,8 @@ def main() -> None:
         for url in urls:
             median, worst, size = time_url(client, url, args.repeat)
             print(f"{n:>8}  {url.replace(str(study.pk), '<id>', 1):<70} {median:9.1f} {worst:9.1f} {size:9d}")
+        median, worst, size = time_history(client, f"{base}/history/", args.repeat)
+        print(f"{n:>8}  {'/api/studies/<id>/history/ (every chunk, in turn)':<70} {median:9.1f} {worst:9.1f} {size:9d}")
 
 
 if __name__ == "__main__":

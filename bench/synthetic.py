@@ -53,6 +53,7 @@ def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100)
             )
         )
     Trial.objects.bulk_create(rows, batch_size=5000)
+    _record_params(study)
     recent = Trial.objects.filter(study=study).order_by("-number").values_list("id", flat=True)[:curves]
     TrialValue.objects.bulk_create(
         [
@@ -75,3 +76,20 @@ def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100)
     )
     study.refresh_from_db()
     return study
+
+
+def _record_params(study) -> None:
+    """The typed parameter rows a claim writes with each trial (services.trial_params)."""
+    from studies.models import Trial
+    from studies.selectors import study_space
+    from studies.services.trial_params import record_trial_params
+
+    space = study_space(study)
+    trials = Trial.objects.filter(study=study).only("id", "study_id", "number", "params").order_by("number")
+    chunk = []
+    for trial in trials.iterator(chunk_size=5000):
+        chunk.append(trial)
+        if len(chunk) == 5000:
+            record_trial_params(space, chunk)
+            chunk = []
+    record_trial_params(space, chunk)

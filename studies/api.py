@@ -164,9 +164,24 @@ def plots(request, study_id: StudyId):
     "/studies/{study_id}/history/",
     response={200: HistoryPoints, **ERRORS},
     summary="every completed trial's number and value (base64 little-endian int32 and float64 arrays)",
+    description="In number order, up to 100,000 points a response; with more, ask again with ?after=<last_number>.",
 )
-def history(request, study_id: StudyId):
-    return JsonResponse(selectors.history_all(_found(selectors.study_get(study_id))))
+def history(request, study_id: StudyId, after: Query[str | None] = None):
+    found = _found(selectors.study_get(study_id))
+    return JsonResponse(selectors.history_all(found, _trial_number_after(after)))
+
+
+def _trial_number_after(raw: str | None) -> int:
+    """``?after=`` of the history: a trial number, -1 (the default) for the start."""
+    if raw is None or raw == "":
+        return -1
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SpecError([("after", f"must be a trial number (a whole number), got {raw!r}")]) from None
+    if not -1 <= value < 2**31:
+        raise SpecError([("after", f"must be a trial number from -1 up, got {value}")])
+    return value
 
 
 @api.get(

@@ -188,3 +188,33 @@ class TrialLogChunk(models.Model):
     class Meta:
         ordering = ["trial", "seq"]
         constraints = [models.UniqueConstraint(fields=["trial", "seq"], name="log_chunk_unique_seq")]
+
+
+class TrialParam(models.Model):
+    """One parameter of one trial in a typed, indexed column (``studies.core.paramcolumns``).
+
+    The trial table filters and sorts by a parameter through these rows' indexes instead
+    of reading every trial's JSON. Written in the transaction that creates the trial (its
+    parameters never change after); an inactive conditional parameter has a row with
+    both values NULL. ``number`` repeats the trial's, so ties and pages stay in the index.
+    """
+
+    # The composite indexes below lead with study, and the unique constraint with trial:
+    # the foreign keys' own indexes would only slow the claim that writes these rows.
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+", db_index=False)
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="param_rows", db_index=False)
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=64)
+    num_value = models.FloatField(null=True, blank=True)
+    text_value = models.CharField(max_length=400, null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "number", "name"]
+        constraints = [models.UniqueConstraint(fields=["trial", "name"], name="trial_param_unique_name")]
+        indexes = [
+            models.Index(fields=["study", "name", "num_value", "number"], name="trial_param_num"),
+            models.Index(fields=["study", "name", "text_value", "number"], name="trial_param_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of trial {self.number}"

@@ -66,7 +66,8 @@ class TrialRow(TypedDict):
 
 
 class TrialPage(TypedDict):
-    count: int
+    count: int  # with count_capped, a lower bound: "500+" (parameter filters stop counting there)
+    count_capped: bool
     page: int
     pages: int
     page_size: int
@@ -98,9 +99,11 @@ class HistorySeries(TypedDict):
 class HistoryPoints(TypedDict):
     """Every completed trial, in number order, as two parallel arrays in base64."""
 
-    count: int
+    count: int  # points in this response (at most 100,000: see more)
     numbers: str  # little-endian int32 trial numbers
     values: str  # little-endian float64 objective values
+    more: bool  # more points follow: ask again with ?after=<last_number>
+    last_number: int  # the last point's trial number (after, when there is none)
     last_event_id: int
 
 

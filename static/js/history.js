@@ -1,6 +1,7 @@
 // The optimization-history plot: every completed trial, drawn first and kept live.
 //
-// The server sends every point as two parallel arrays (/api/studies/<id>/history/, base64).
+// The server sends every point as two parallel arrays (/api/studies/<id>/history/, base64,
+// in chunks of up to 100,000 points).
 // The plot is built once (Plotly.newPlot) and then grows with Plotly.extendTraces: a
 // completed trial is drawn in the next animation frame, without rebuilding the plot or
 // waiting on the other plots. WebGL (scattergl) draws 10^5-10^6 points; where WebGL is
@@ -25,6 +26,13 @@ function webglAvailable() {
 function decode(text, Type) {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
   return Array.from(new Type(bytes.buffer));
+}
+
+// Every chunk of /history/ (the server sends at most 100,000 points a response).
+export async function fetchHistory(url, getJSON) {
+  const chunks = [await getJSON(url)];
+  while (chunks.at(-1).more) chunks.push(await getJSON(`${url}?after=${chunks.at(-1).last_number}`));
+  return chunks;
 }
 
 export class HistoryPlot {
@@ -57,8 +65,9 @@ export class HistoryPlot {
 
   // A full draw from the server's points (page load, reconnect); events newer than
   // the points' cursor are queued by add() and applied after.
-  load(data) {
-    const numbers = decode(data.numbers, Int32Array), values = decode(data.values, Float64Array);
+  load(chunks) {
+    const numbers = chunks.flatMap((c) => decode(c.numbers, Int32Array));
+    const values = chunks.flatMap((c) => decode(c.values, Float64Array));
     this.seen = new Set(numbers);
     this.queue = this.queue.filter(([number]) => !this.seen.has(number));
     for (const [number] of this.queue) this.seen.add(number);

@@ -51,12 +51,28 @@ export class StudyPlots {
       rungs: data.rungs,
       importance: data.importance,
     };
+    this.sampleNote(data.sample);
     const later = this.recent.filter((m) => m.id > data.last_event_id);
     this.recent = later;
     for (const message of later) {
       if (message.type === "trial_metric") this.metric(message.data); else this.completed(message.data);
     }
     this.draw();
+  }
+
+  // Parallel coordinates, slice and importance read a bounded sample: say how large.
+  sampleNote(sample) {
+    const plot = document.getElementById("plot-parallel");
+    if (!plot) return;
+    let note = plot.querySelector(".sample-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "muted sample-note";
+      plot.querySelector(".canvas")?.before(note);
+    }
+    const n = sample.numbers.length, of = sample.n_completed;
+    note.textContent = n < of ? `a sample of ${n.toLocaleString("en")} of ${of.toLocaleString("en")} completed trials ` +
+      "(every k-th trial and the best), also behind the slice and importance plots" : "";
   }
 
   // --- live events -------------------------------------------------------------

@@ -3,7 +3,7 @@
 // counts and the importance estimate are re-read (throttled) when trials change.
 import { follow, formatDuration, formatValue, getJSON, markApplied, paramsTable, setLive, setProgress, setState,
          throttle } from "./live.js";
-import { HistoryPlot } from "./history.js";
+import { fetchHistory, HistoryPlot } from "./history.js";
 import { StudyPlots } from "./plots.js";
 import { TrialTable } from "./trial_table.js";
 
@@ -56,7 +56,7 @@ function showDetail(detail) {
   showCounts(detail.counts);
 }
 
-const reloadHistory = throttle(async () => history.load(await getJSON(`${base}history/`)), 3000);
+const reloadHistory = throttle(async () => history.load(await fetchHistory(`${base}history/`, getJSON)), 3000);
 const reloadPlots = throttle(async () => plots.load(await getJSON(`${base}plots/`)), 3000);
 const refreshImportance = throttle(async () => plots.importance((await getJSON(`${base}plots/`)).importance), 5000);
 const refreshCounts = throttle(async () => showCounts((await getJSON(base)).counts), 1000);
@@ -95,5 +95,5 @@ follow(`/ws/studies/${study.id}/`, study.last_event_id, {
 });
 // Summary (above, from the page's data) and history first; the other plots' data (a
 // heavier request) is asked for once the history is drawn, so it never delays it.
-getJSON(`${base}history/`).then((points) => history.load(points)).finally(() => reloadPlots());
+fetchHistory(`${base}history/`, getJSON).then((chunks) => history.load(chunks)).finally(() => reloadPlots());
 table.refresh();

@@ -94,10 +94,12 @@ export class TrialTable {
 
   render(page) {
     this.page = page.page;
-    document.getElementById("trial-count").textContent = `(${page.count} matching)`;
-    document.getElementById("page-info").textContent = `page ${page.page} of ${page.pages}`;
+    // A capped count (parameter filters stop counting at 500) is a lower bound.
+    const more = page.count_capped ? "+" : "";
+    document.getElementById("trial-count").textContent = `(${page.count.toLocaleString("en")}${more} matching)`;
+    document.getElementById("page-info").textContent = `page ${page.page} of ${page.pages}${more}`;
     document.getElementById("prev-page").disabled = page.page <= 1;
-    document.getElementById("next-page").disabled = page.page >= page.pages;
+    document.getElementById("next-page").disabled = !page.count_capped && page.page >= page.pages;
     for (const th of document.querySelectorAll("#trial-table th")) {
       const key = th.dataset.sort;
       th.dataset.sorted = this.sort === key ? "asc" : this.sort === `-${key}` ? "desc" : "";

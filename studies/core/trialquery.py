@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .space import CategoricalDimension, SearchSpace
+from .space import AnyDimension, CategoricalDimension, SearchSpace
 from .trials import TrialState
 
 SORT_COLUMNS = ("number", "value", "duration_ms", "state")
@@ -97,63 +97,9 @@ def parse_trial_query(raw: Mapping[str, Sequence[str]], space: SearchSpace) -> T
     Raises SpecError listing every bad field.
     """
     errors: list[tuple[str, str]] = []
-    names = space.names
-    known = ", ".join(names) or "(none)"
-
-    sort = _first(raw, "sort") or "number"
-    key = sort.lstrip("-")
-    if key.startswith(PARAM_SORT_PREFIX):
-        if key[len(PARAM_SORT_PREFIX) :] not in names:
-            errors.append(("sort", f"no parameter named {key[len(PARAM_SORT_PREFIX) :]!r}; parameters are {known}"))
-    elif key not in SORT_COLUMNS:
-        errors.append(
-            (
-                "sort",
-                f"must be one of {', '.join(SORT_COLUMNS)} or param.<name>, "
-                f"optionally with a leading '-', got {sort!r}",
-            )
-        )
-
-    states: list[str] = []
-    for value in raw.get("state", []):
-        for item in filter(None, value.split(",")):
-            if item not in {s.value for s in TrialState}:
-                errors.append(("state", f"{item!r} is not a trial state; use {', '.join(s.value for s in TrialState)}"))
-            elif item not in states:
-                states.append(item)
-
-    bounds: dict[str, dict[str, float | None]] = {}
-    choices: dict[str, list[Any]] = {}
-    for key in raw:
-        kind, dot, name = key.partition(".")
-        if not dot or kind not in ("min", "max", "in"):
-            continue
-        if name not in names:
-            errors.append((key, f"no parameter named {name!r}; parameters are {known}"))
-            continue
-        dim = space[name]
-        if kind == "in":
-            if not isinstance(dim, CategoricalDimension):
-                errors.append((key, f"{name} is numeric; filter it with min.{name} and max.{name}"))
-                continue
-            for text in raw[key]:
-                try:
-                    choices.setdefault(name, []).append(_choice(dim, text))
-                except ValueError:
-                    errors.append(
-                        (key, f"{text!r} is not a choice of {name}; choices are {', '.join(map(str, dim.choices))}")
-                    )
-            continue
-        if isinstance(dim, CategoricalDimension):
-            errors.append((key, f"{name} is categorical; filter it with in.{name}=<choice>"))
-            continue
-        given = _first(raw, key)
-        if not given:
-            continue
-        number = _number(given, key, errors)
-        if number is not None:
-            bounds.setdefault(name, {"low": None, "high": None})["low" if kind == "min" else "high"] = number
-
+    sort = _sort(raw, space, errors)
+    states = _states(raw, errors)
+    bounds, choices = _param_filters(raw, space, errors)
     page = _positive_int(_first(raw, "page"), "page", 1, 10**9, errors)
     page_size = _positive_int(_first(raw, "page_size"), "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, errors)
     if errors:
@@ -166,3 +112,89 @@ def parse_trial_query(raw: Mapping[str, Sequence[str]], space: SearchSpace) -> T
         page=page,
         page_size=page_size,
     )
+
+
+def _known(space: SearchSpace) -> str:
+    return ", ".join(space.names) or "(none)"
+
+
+def _sort(raw: Mapping[str, Sequence[str]], space: SearchSpace, errors: list[tuple[str, str]]) -> str:
+    sort = _first(raw, "sort") or "number"
+    key = sort.lstrip("-")
+    if key.startswith(PARAM_SORT_PREFIX):
+        if key[len(PARAM_SORT_PREFIX) :] not in space.names:
+            errors.append(
+                ("sort", f"no parameter named {key[len(PARAM_SORT_PREFIX) :]!r}; parameters are {_known(space)}")
+            )
+    elif key not in SORT_COLUMNS:
+        errors.append(
+            (
+                "sort",
+                f"must be one of {', '.join(SORT_COLUMNS)} or param.<name>, "
+                f"optionally with a leading '-', got {sort!r}",
+            )
+        )
+    return sort
+
+
+def _states(raw: Mapping[str, Sequence[str]], errors: list[tuple[str, str]]) -> list[str]:
+    states: list[str] = []
+    for value in raw.get("state", []):
+        for item in filter(None, value.split(",")):
+            if item not in {s.value for s in TrialState}:
+                errors.append(("state", f"{item!r} is not a trial state; use {', '.join(s.value for s in TrialState)}"))
+            elif item not in states:
+                states.append(item)
+    return states
+
+
+Bounds = dict[str, dict[str, float | None]]
+Choices = dict[str, list[Any]]
+
+
+def _param_filters(
+    raw: Mapping[str, Sequence[str]], space: SearchSpace, errors: list[tuple[str, str]]
+) -> tuple[Bounds, Choices]:
+    """``min.<p>``/``max.<p>`` bounds of numeric parameters, ``in.<p>`` choices of categorical ones."""
+    bounds: Bounds = {}
+    choices: Choices = {}
+    for key in raw:
+        kind, dot, name = key.partition(".")
+        if not dot or kind not in ("min", "max", "in"):
+            continue
+        if name not in space.names:
+            errors.append((key, f"no parameter named {name!r}; parameters are {_known(space)}"))
+        elif kind == "in":
+            _read_choices(raw, key, space[name], choices, errors)
+        else:
+            _read_bound(raw, key, space[name], bounds, errors)
+    return bounds, choices
+
+
+def _read_choices(
+    raw: Mapping[str, Sequence[str]], key: str, dim: AnyDimension, choices: Choices, errors: list[tuple[str, str]]
+) -> None:
+    name = dim.name
+    if not isinstance(dim, CategoricalDimension):
+        errors.append((key, f"{name} is numeric; filter it with min.{name} and max.{name}"))
+        return
+    for text in raw[key]:
+        try:
+            choices.setdefault(name, []).append(_choice(dim, text))
+        except ValueError:
+            errors.append((key, f"{text!r} is not a choice of {name}; choices are {', '.join(map(str, dim.choices))}"))
+
+
+def _read_bound(
+    raw: Mapping[str, Sequence[str]], key: str, dim: AnyDimension, bounds: Bounds, errors: list[tuple[str, str]]
+) -> None:
+    name = dim.name
+    if isinstance(dim, CategoricalDimension):
+        errors.append((key, f"{name} is categorical; filter it with in.{name}=<choice>"))
+        return
+    given = _first(raw, key)
+    if not given:
+        return
+    number = _number(given, key, errors)
+    if number is not None:
+        bounds.setdefault(name, {"low": None, "high": None})["low" if key.startswith("min.") else "high"] = number

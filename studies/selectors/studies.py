@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from django.db.models import Count
 from django.db.models.query import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from ..core.space import SearchSpace, parse_space
 from ..core.trials import TrialState
 from ..models import Study, StudyState, Trial
 from ..shapes import StudyDetail, StudyList, StudySummary
+from .counts import state_counts
 from .cursor import read_at_cursor
 
 
@@ -125,7 +125,7 @@ def study_page(study_id: int) -> StudyPage | None:
 def _detail_or_none(study: Study | None, cursor: int) -> StudyDetail | None:
     if study is None:
         return None
-    counts = dict(Trial.objects.filter(study=study).values_list("state").annotate(n=Count("id")).order_by())
+    counts = state_counts(study)
     rate, eta = _rate_and_eta(study)
     return {
         **study_summary(study),

@@ -1,30 +1,33 @@
 """Trials as pages read them: a filtered, sorted page and one trial's detail.
 
-A trial page is one COUNT and one LIMIT/OFFSET query on indexed columns, whatever the
-study's size.
+A trial page reads the page's trial numbers through indexes (``trial_filters``), then
+those trials' rows; its count is exact where that is cheap and capped where it is not
+(``_count``), so a page takes about as long at 1,000,000 trials as at 1,000.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypedDict
 
-from django.db.models import F, FloatField, Q
-from django.db.models.expressions import OrderBy
-from django.db.models.fields.json import KeyTransform
-from django.db.models.functions import Cast
+from django.db import connection, transaction
 from django.urls import reverse
 
 from ..core.pruners import trial_rungs
-from ..core.space import CategoricalDimension, SearchSpace
 from ..core.trialquery import TrialQuery
 from ..models import Study, Trial, TrialValue
 from ..shapes import StudySummary, TrialDetail, TrialPage, TrialRow
+from .counts import state_counts, trial_total
 from .cursor import read_at_cursor
 from .studies import iso, study_get, study_space, study_summary
+from .trial_filters import NumberPlan, number_plan
 
 # Past any step a trial reports (steps are stored as 32-bit integers).
 MAX_RUNG_STEP = 2**31
+COUNT_CAP = 500  # matches counted exactly when parameters filter; past it "500+"
+EXACT_COUNT_TRIALS = 2_000  # a study this small has every filtered count exact (a few thousand probes)
 TRIAL_COLUMNS = ("id", "number", "state", "params", "value", "duration_ms", "pruned_step", "error")
 
 
@@ -65,61 +68,75 @@ def trial_row(study_id: int, row: dict[str, Any], pruner: dict[str, Any] | None 
     }
 
 
-def filtered_trials(study: Study, query: TrialQuery, space: SearchSpace):
-    """The study's trials matching ``query``'s filters, in its sort order (lazy)."""
-    rows = Trial.objects.filter(study=study)
-    if query.states:
-        rows = rows.filter(state__in=query.states)
-    for i, r in enumerate(query.ranges):
-        alias = f"_range{i}"
-        rows = rows.alias(**{alias: Cast(KeyTransform(r.name, "params"), FloatField())})
-        if r.low is not None:
-            rows = rows.filter(**{f"{alias}__gte": r.low})
-        if r.high is not None:
-            rows = rows.filter(**{f"{alias}__lte": r.high})
-    for i, (name, allowed) in enumerate(query.choices):
-        alias = f"_choice{i}"
-        rows = rows.alias(**{alias: KeyTransform(name, "params")})
-        rows = rows.filter(Q(**{f"{alias}__in": list(allowed)}))
-    return rows.order_by(*_ordering(query, space))
-
-
-def _ordering(query: TrialQuery, space: SearchSpace) -> list:
-    """Sort column (missing values last), then trial number so pages are stable."""
-    if query.sort_param is not None:
-        expression: KeyTransform | Cast | F = KeyTransform(query.sort_param, "params")
-        if not isinstance(space[query.sort_param], CategoricalDimension):
-            expression = Cast(expression, FloatField())
-    else:
-        expression = F(query.sort_key)
-    primary = OrderBy(expression, descending=query.descending, nulls_last=True)
-    if query.sort_key == "number":
-        return [primary]
-    return [primary, OrderBy(F("number"))]
-
-
 def trial_page(study: Study, query: TrialQuery) -> TrialPage:
-    return read_at_cursor(lambda cursor: _trial_page_at(study, query, cursor))[1]
+    with without_jit():
+        return read_at_cursor(lambda cursor: _trial_page_at(study, query, cursor))[1]
+
+
+@contextmanager
+def without_jit() -> Iterator[None]:
+    """PostgreSQL's JIT off for these statements. The planner cannot estimate how many
+    rows the parameter probes keep, so it costs a walk of the whole index, and JIT then
+    spends about a second compiling a nested loop that stops at its LIMIT in milliseconds."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 def _trial_page_at(study: Study, query: TrialQuery, cursor: int) -> TrialPage:
-    rows = filtered_trials(study, query, study_space(study))
-    count = rows.count()
+    plan = number_plan(study, query, study_space(study))
+    start = (query.page - 1) * query.page_size
+    count, capped = _count(study, query, plan, start + query.page_size)
     pages = max(1, math.ceil(count / query.page_size))
     page = min(query.page, pages)
-    start = (page - 1) * query.page_size
+    numbers = _page_numbers(plan, (page - 1) * query.page_size, query.page_size)
+    by_number = {r["number"]: r for r in Trial.objects.filter(study=study, number__in=numbers).values(*TRIAL_COLUMNS)}
     pruner = study_pruner(study)
-    page_rows = rows.values(*TRIAL_COLUMNS)[start : start + query.page_size]
-    results = [trial_row(study.pk, r, pruner) for r in page_rows]
     return {
         "count": count,
+        "count_capped": capped,
         "page": page,
         "pages": pages,
         "page_size": query.page_size,
         "sort": query.sort,
-        "results": results,
+        "results": [trial_row(study.pk, by_number[n], pruner) for n in numbers],
         "last_event_id": cursor,
     }
+
+
+def _count(study: Study, query: TrialQuery, plan: NumberPlan, page_end: int) -> tuple[int, bool]:
+    """The number of matching trials and whether it is only a lower bound.
+
+    Without parameter filters it is exact and cheap (dense numbers, state counts).
+    With them every match costs index probes, so counting stops past COUNT_CAP (or past
+    the requested page, so that page and the next exist): "500+ matching"; unless a
+    filter matches so few trials that it drove the query (``plan.narrow``), or the study
+    is small enough for every count to be cheap.
+    """
+    if not plan.filtered_by_param:
+        if not query.states:
+            return trial_total(study), False
+        counts = state_counts(study)
+        return sum(counts.get(state, 0) for state in query.states), False
+    if plan.narrow or trial_total(study) <= EXACT_COUNT_TRIALS:
+        return plan.matching.count(), False
+    limit = max(COUNT_CAP, page_end)
+    count = plan.matching.values("pk")[: limit + 1].count()
+    return (limit, True) if count > limit else (count, False)
+
+
+def _page_numbers(plan: NumberPlan, start: int, size: int) -> list[int]:
+    """The page's trial numbers: sorted ones with a value first, then those without."""
+    numbers = list(plan.present[start : start + size])
+    if len(numbers) == size or plan.absent is None:
+        return numbers
+    # Matches with a value: all before this page's end, since this page ran out of them.
+    with_value = start + len(numbers) if numbers else plan.present[:start].count()
+    skip = max(0, start - with_value)
+    return numbers + list(plan.absent[skip : skip + size - len(numbers)])
 
 
 def trial_detail(study: Study, trial: Trial) -> TrialDetail:

@@ -32,6 +32,7 @@ from ..selectors import reported_values
 from .errors import StudyExists
 from .studies import create_study, start_study, study_spec
 from .study_row import lock_study_row
+from .trial_params import record_trial_params
 from .trials import claim_trial, finish_trial, heartbeat, lost_outcome, record_intermediate, requeue_failed
 
 # Remote trials' worker ids start with this, so the web process's sweep (which judges
@@ -220,7 +221,8 @@ def _close(a: float | None, b: float | None) -> bool:
 
 def enqueue(study: Study, params: Any) -> Trial:
     """Add a ``waiting`` trial with ``params`` (checked against the space); claimed first."""
-    clean = check_params(study_spec(study).space, params)
+    space = study_spec(study).space
+    clean = check_params(space, params)
     with events.writing():
         locked = lock_study_row(study.pk)
         if locked.state == StudyState.COMPLETED:
@@ -233,6 +235,7 @@ def enqueue(study: Study, params: Any) -> Trial:
         trial = Trial.objects.create(
             study_id=study.pk, number=locked.claimed, state=TrialState.WAITING.value, params=clean
         )
+        record_trial_params(space, [trial])
         events.emit(study.pk, [TrialEnqueued(number=trial.number, params=clean)])
     return trial
 

@@ -39,6 +39,7 @@ from .proposals import PROPOSAL_ATTEMPTS, TERMINAL, Proposal, StaleProposal
 from .step import Step
 from .studies import study_spec
 from .study_row import StudyRow, count_finished, lock_study_row
+from .trial_params import record_trial_params
 
 # A claim loses a race for its number only on a database without row locks; a few
 # retries are plenty there, and a persistent conflict is a bug worth raising.
@@ -169,7 +170,7 @@ def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler, propos
         params = proposals.check(proposal, locked)
     else:  # suggested under the lock: grid/random (cheap), or the last resort of a stale proposal
         params = sampler.suggest(number, history_snapshots(study, locked.metric) if sampler.uses_history else [])
-    return Trial.objects.create(
+    trial = Trial.objects.create(
         study_id=locked.pk,
         number=number,
         state=TrialState.RUNNING.value,
@@ -178,6 +179,8 @@ def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler, propos
         started_at=timezone.now(),
         heartbeat_at=Now(),
     )
+    record_trial_params(sampler.space, [trial])
+    return trial
 
 
 def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> None:

@@ -7,9 +7,10 @@ import random
 
 import pytest
 
-from studies import services
+from studies import selectors, services
 from studies.core.trials import TrialState
 from studies.models import Trial
+from studies.services.trial_params import record_trial_params
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,8 @@ def study():
             )
         )
     Trial.objects.bulk_create(rows)
+    # The typed parameter rows a claim writes with each trial, as a run would leave them.
+    record_trial_params(selectors.study_space(created), Trial.objects.filter(study=created))
     return created
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0003_remote_trials_and_tokens'),
+        ('studies', '0004_pages_trial_params'),
     ]
 
     operations = [
