@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "client"))
 
 from bench.optuna_side import completed_rate  # noqa: E402
-from bench.throughput import Database, Somatize, fmt, shares  # noqa: E402
+from bench.tables import fmt, print_row, table  # noqa: E402
+from bench.throughput import Database, Somatize, shares  # noqa: E402
 
 SIDES = str(ROOT / "bench" / "remote_sides.py")
 
@@ -235,37 +236,62 @@ def ms(m: dict, what: str) -> str:
 
 
 def report(row: dict) -> None:
-    parts = [f"{row['database']:8} {row['test']:10} K={row['clients']}"]
-    for system in ("somatize", "optuna"):
-        if system in row:
-            m = row[system]
-            rate = f"{fmt(m['rate'], '.1f')} trials/s ({m['trials']}, wall {m['wall']:.1f}s) " if "rate" in m else ""
-            parts.append(f"{system} {rate}ask {ms(m, 'ask')} ms, tell {ms(m, 'tell')} ms")
-    print(" | ".join(parts), flush=True)
+    print_row(row, "clients", _latency_words)
+
+
+def _latency_words(m: dict) -> str:
+    rate = f"{fmt(m['rate'], '.1f')} trials/s ({m['trials']}, wall {m['wall']:.1f}s) " if "rate" in m else ""
+    return f"{rate}ask {ms(m, 'ask')} ms, tell {ms(m, 'tell')} ms"
 
 
 def tables(rows: list[dict]) -> str:
-    out = [
-        "",
-        "Throughput and latency, trivial objective, K client processes (latency p50 / p95 in ms):",
-        "",
-        "| database | K | Somatize trials/s | Optuna gRPC trials/s | ratio | Somatize ask | Optuna ask "
-        "| Somatize tell | Optuna tell |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    lines = []
     for row in (r for r in rows if r["test"] == "throughput"):
         ours, theirs = row["somatize"], row.get("optuna")
         ratio = f"{ours['rate'] / theirs['rate']:.2f}x" if theirs and ours["rate"] and theirs["rate"] else "-"
-        out.append(
-            f"| {row['database']} | {row['clients']} | {fmt(ours['rate'], '.1f')} "
-            f"| {fmt(theirs and theirs['rate'], '.1f')} | {ratio} | {ms(ours, 'ask')} "
-            f"| {ms(theirs, 'ask') if theirs else '-'} | {ms(ours, 'tell')} | {ms(theirs, 'tell') if theirs else '-'} |"
+        lines.append(
+            [
+                row["database"],
+                str(row["clients"]),
+                fmt(ours["rate"], ".1f"),
+                fmt(theirs and theirs["rate"], ".1f"),
+                ratio,
+                ms(ours, "ask"),
+                ms(theirs, "ask") if theirs else "-",
+                ms(ours, "tell"),
+                ms(theirs, "tell") if theirs else "-",
+            ]
         )
-    out += ["", "Ask latency (p50 / p95 ms), one client, after the history:", ""]
-    out += ["| database | history | Somatize ask | Optuna gRPC ask |", "|---|---|---|---|"]
-    for row in (r for r in rows if r["test"] == "history"):
-        theirs = ms(row["optuna"], "ask") if "optuna" in row else "-"
-        out.append(f"| {row['database']} | {row['history']} | {ms(row['somatize'], 'ask')} | {theirs} |")
+    out = table(
+        "Throughput and latency, trivial objective, K client processes (latency p50 / p95 in ms):",
+        [
+            "database",
+            "K",
+            "Somatize trials/s",
+            "Optuna gRPC trials/s",
+            "ratio",
+            "Somatize ask",
+            "Optuna ask",
+            "Somatize tell",
+            "Optuna tell",
+        ],
+        lines,
+    )
+    history = [
+        [
+            row["database"],
+            str(row["history"]),
+            ms(row["somatize"], "ask"),
+            ms(row["optuna"], "ask") if "optuna" in row else "-",
+        ]
+        for row in rows
+        if row["test"] == "history"
+    ]
+    out += table(
+        "Ask latency (p50 / p95 ms), one client, after the history:",
+        ["database", "history", "Somatize ask", "Optuna gRPC ask"],
+        history,
+    )
     return "\n".join(out)
 
 

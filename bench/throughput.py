@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.optuna_side import run_optuna  # noqa: E402
+from bench.tables import SYSTEMS, fmt, print_row, table  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -204,10 +205,6 @@ class Database:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
 
 
-def fmt(value, spec=".0f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def measure(args) -> list[dict]:
     rows: list[dict] = []
     for kind in args.databases:
@@ -255,68 +252,71 @@ def measure_side_by_side(args, kind: str, somatize) -> list[dict]:
 
 
 def report(row: dict) -> None:
-    parts = [f"{row['database']:8} {row['test']:10} K={row['workers']}"]
-    for system in ("somatize", "optuna"):
-        if system in row:
-            m = row[system]
-            parts.append(
-                f"{system} {fmt(m['rate'], '.1f')} trials/s ({m['trials']} trials, wall {m['wall']:.1f}s)"
-                + (f" ERRORS {m['errors']}" if m.get("errors") else "")
-            )
-    print(" | ".join(parts), flush=True)
+    print_row(row, "workers", _rate_words)
+
+
+def _rate_words(m: dict) -> str:
+    errors = f" ERRORS {m['errors']}" if m.get("errors") else ""
+    return f"{fmt(m['rate'], '.1f')} trials/s ({m['trials']} trials, wall {m['wall']:.1f}s){errors}"
 
 
 def tables(rows: list[dict]) -> str:
-    out = [
-        "",
-        "Throughput, trivial objective (trials/s from stored timestamps):",
-        "",
-        "| database | K | Somatize | Optuna RDB | Somatize / Optuna |",
-        "|---|---|---|---|---|",
-    ]
+    lines = []
     for row in (r for r in rows if r["test"] == "trivial"):
         ours, theirs = row["somatize"]["rate"], (row.get("optuna") or {}).get("rate")
         ratio = f"{ours / theirs:.1f}x" if ours and theirs else "-"
-        out.append(f"| {row['database']} | {row['workers']} | {fmt(ours, '.1f')} | {fmt(theirs, '.1f')} | {ratio} |")
+        lines.append([row["database"], str(row["workers"]), fmt(ours, ".1f"), fmt(theirs, ".1f"), ratio])
+    out = table(
+        "Throughput, trivial objective (trials/s from stored timestamps):",
+        ["database", "K", "Somatize", "Optuna RDB", "Somatize / Optuna"],
+        lines,
+    )
     sleep_rows = [r for r in rows if r["test"] == "sleep-0.2s"]
     if sleep_rows:
-        out += [
-            "",
+        out += table(
             "Parallel efficiency, 0.2 s objective: rate(K) / (K * rate(1)):",
-            "",
-            "| database | K | Somatize trials/s | Somatize efficiency | Optuna trials/s | Optuna efficiency |",
-            "|---|---|---|---|---|---|",
-        ]
-        base = {}
-        for row in sleep_rows:
-            cells = []
-            for system in ("somatize", "optuna"):
-                rate = (row.get(system) or {}).get("rate")
-                if row["workers"] == 1:
-                    base[(row["database"], system)] = rate
-                one = base.get((row["database"], system))
-                eff = rate / (row["workers"] * one) if rate and one else None
-                cells += [fmt(rate, ".2f"), "-" if eff is None else f"{eff:.0%}"]
-            out.append(f"| {row['database']} | {row['workers']} | " + " | ".join(cells) + " |")
+            ["database", "K", "Somatize trials/s", "Somatize efficiency", "Optuna trials/s", "Optuna efficiency"],
+            _efficiency_lines(sleep_rows),
+        )
     return "\n".join(out)
 
 
+def _efficiency_lines(sleep_rows: list[dict]) -> list[list[str]]:
+    base, lines = {}, []
+    for row in sleep_rows:
+        cells = [row["database"], str(row["workers"])]
+        for system in SYSTEMS:
+            rate = (row.get(system) or {}).get("rate")
+            if row["workers"] == 1:
+                base[(row["database"], system)] = rate
+            one = base.get((row["database"], system))
+            eff = rate / (row["workers"] * one) if rate and one else None
+            cells += [fmt(rate, ".2f"), "-" if eff is None else f"{eff:.0%}"]
+        lines.append(cells)
+    return lines
+
+
 def side_by_side_table(rows: list[dict]) -> list[str]:
-    out = [
-        "",
-        "Studies side by side, 2 workers each, 20 ms objective (aggregate trials/s):",
-        "",
-        "| database | studies x workers | aggregate | ideal | of ideal | lone study (2 workers) | of S x lone |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = []
     for row in rows:
         rate, ideal, lone = row["somatize"]["rate"], row["ideal"], row["lone"]["rate"]
         studies = row["workers"] // 2
-        out.append(
-            f"| {row['database']} | {studies} x 2 | {rate:.1f} | {ideal:.0f} | {rate / ideal:.0%} "
-            f"| {lone:.1f} | {rate / (studies * lone):.0%} |"
+        lines.append(
+            [
+                row["database"],
+                f"{studies} x 2",
+                f"{rate:.1f}",
+                f"{ideal:.0f}",
+                f"{rate / ideal:.0%}",
+                f"{lone:.1f}",
+                f"{rate / (studies * lone):.0%}",
+            ]
         )
-    return out
+    return table(
+        "Studies side by side, 2 workers each, 20 ms objective (aggregate trials/s):",
+        ["database", "studies x workers", "aggregate", "ideal", "of ideal", "lone study (2 workers)", "of S x lone"],
+        lines,
+    )
 
 
 def main(argv=None) -> None:

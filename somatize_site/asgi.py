@@ -2,22 +2,28 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "somatize_site.settings")
 # Django must be set up before anything imports models (the routing does).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+# HTTP requests run on this many long-lived threads (somatize_site.http_pool): enough that
+# a slow page does not hold up the API, few enough that their connections (one each on
+# SQLite, borrowed from the pool of 20 on PostgreSQL) stay within bounds.
+HTTP_THREADS = 8
 
 
-def _pool_postgresql_connections() -> None:
-    """Borrow PostgreSQL connections from a pool in the web process.
+def _reuse_connections() -> None:
+    """Keep database connections open across requests in the web process.
 
-    Under ASGI each request runs its synchronous code in a thread of its own, so a
-    persistent connection (CONN_MAX_AGE) is never reused: every request opened a new one
-    and left it open, unowned, until it expired, and a busy API exhausted PostgreSQL's
-    max_connections ("too many clients"). A pool (Django's, psycopg_pool) hands each
-    request an open connection and takes it back. Only here: workers run in one thread
-    and keep their persistent connection.
+    PostgreSQL: borrowed from a pool (Django's, psycopg_pool) per request and given back
+    at its end, so however many threads serve requests and relay events, the process
+    holds at most the pool's connections (an unpooled thread-per-request server once
+    exhausted max_connections). SQLite: persistent, one per long-lived thread of the
+    HTTP pool and the live path; opening one per request (pragmas, functions, and a
+    WAL checkpoint at close) cost more than an API request's own work. Only here:
+    workers run in one thread and have their own settings.
     """
     from django.db import connections
 
@@ -27,9 +33,11 @@ def _pool_postgresql_connections() -> None:
             config["CONN_MAX_AGE"] = 0  # Django's pool requires it: the pool keeps them open
             config["CONN_HEALTH_CHECKS"] = False
             config.setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 20, "timeout": 30}
+        elif config["ENGINE"].endswith("sqlite3"):
+            config["CONN_MAX_AGE"] = None  # never obsolete: closed only when broken
 
 
-_pool_postgresql_connections()
+_reuse_connections()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -38,9 +46,11 @@ from studies.routing import websocket_urlpatterns  # noqa: E402
 from studies.sweeper import with_sweeper  # noqa: E402
 from studies.ws_origin import SameOriginValidator  # noqa: E402
 
+from .http_pool import ThreadPoolASGIHandler  # noqa: E402
+
 application = ProtocolTypeRouter(
     {
-        "http": with_sweeper(django_asgi_app),  # also fails the trials of lost remote clients
+        "http": with_sweeper(ThreadPoolASGIHandler(HTTP_THREADS)),  # also fails the trials of lost remote clients
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -70,17 +70,22 @@ def create(raw: Any) -> Study:
         raise NameTaken(raw["name"], existing.pk if existing else 0) from None
 
 
+# Lookups by unique keys use get(), which drops the models' default ordering: first()
+# would sort a trial lookup by its study's created_at, a join on every request.
+
+
 def get_study(study_id: int) -> Study:
-    study = Study.objects.filter(pk=study_id).first()
-    if study is None:
-        raise UnknownStudy(study_id)
-    return study
+    try:
+        return Study.objects.get(pk=study_id)
+    except Study.DoesNotExist:
+        raise UnknownStudy(study_id) from None
 
 
 def _trial(study: Study, number: int) -> Trial:
-    trial = Trial.objects.filter(study=study, number=number).first()
-    if trial is None:
-        raise UnknownTrial(study, number)
+    try:
+        trial = Trial.objects.get(study=study, number=number)
+    except Trial.DoesNotExist:
+        raise UnknownTrial(study, number) from None
     trial.study = study
     return trial
 
@@ -111,7 +116,7 @@ def ask(study: Study, *, worker: str = "", request_id: str = "") -> Trial:
     sampler = _sampler(study)
     with events.writing():
         if request_id:
-            found = Trial.objects.filter(study=study, request_id=request_id).first()
+            found = Trial.objects.filter(study=study, request_id=request_id).order_by().first()
             if found is not None:
                 return found
         claim = claim_trial(study, REMOTE_PREFIX + (worker or "client"), sampler)
@@ -244,7 +249,7 @@ def _stale_remote(grace: float):
     cutoff = Now() - Value(timedelta(seconds=grace), output_field=DurationField())  # the database's clock
     return Trial.objects.filter(
         state=TrialState.RUNNING.value, worker_id__startswith=REMOTE_PREFIX, heartbeat_at__lt=cutoff
-    )
+    ).order_by()  # unordered: the default (study, number) ordering would join every study row
 
 
 def sweep_study(study: Study, grace: float) -> int:

@@ -49,8 +49,11 @@ def authenticate(raw: str):
     """The active user of a valid, unrevoked token, or None."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_TOKEN_LENGTH:
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=digest_of(raw), revoked=False).first()
-    if token is None or not token.user.is_active:
+    try:  # get(): the digest is unique, and first() would sort by created_at for nothing
+        token = ApiToken.objects.select_related("user").get(digest=digest_of(raw), revoked=False)
+    except ApiToken.DoesNotExist:
+        return None
+    if not token.user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or token.last_used_at < now - TOUCH_EVERY:
