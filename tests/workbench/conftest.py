@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from tests.conftest import Project
-from tests.web.conftest import Daphne, chromium  # noqa: F401
+from tests.web.conftest import Daphne
 
 
 @pytest.fixture(scope="module")
