@@ -5,8 +5,9 @@
 Runs ``bench/throughput.py --databases postgres --redis --no-optuna --no-efficiency
 --no-throughput`` with the given arguments and, every 50 ms while at least 8 client
 backends of the benchmark's database exist, counts them by (state, wait event). A
-``Lock / advisory`` row near the number of workers means they queue on the event-log
-lock (``events.writing``), not on their objective or the CPU.
+``Lock / advisory`` row near the number of workers means they queue on an advisory
+lock (before: the global event-log lock; now only a study's publish lock with Redis),
+``Lock / tuple`` or ``transactionid`` on a study's row, not on their objective or the CPU.
 """
 
 from __future__ import annotations

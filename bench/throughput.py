@@ -16,7 +16,7 @@ the same PostgreSQL database), K worker processes each, random sampling:
    cost nothing), and over S times a lone study's 2-worker rate (interference).
 
 ``--redis`` runs Somatize with ``REDIS_URL`` (the many-machines shape: events are
-published through Redis while the event-log lock is held) on PostgreSQL.
+published through Redis, each study's in id order) on PostgreSQL.
 
 Rates come from the stored trial timestamps (first start to last finish), so process
 start-up is left out for both; the wall-clock time of each run is printed beside them.

@@ -6,10 +6,17 @@ stored events after its cursor (``?after=N``), then live events only. Live messa
 from the channel layer are doorbells: the consumer reads the log from its own cursor,
 so frames go out in id order, never twice, and none is skipped even when publishes
 from several worker processes reach Redis out of order.
+
+The list socket reads every study's events below the safe horizon
+(``selectors.cursor``). A doorbell for an event still held behind another study's open
+transaction finds nothing new yet; the socket then rings itself again after a short
+pause (doubling from RECHECK_FIRST_WAIT), since that transaction's own commit may ring
+only its study's group.
 """
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
@@ -23,18 +30,21 @@ from .socket_sessions import session_group
 # More missed events than this and the client is sent a fresh snapshot instead.
 REPLAY_LIMIT = 5000
 CATCH_UP_BATCH = 1000
+RECHECK_FIRST_WAIT = 0.002  # seconds; an open writer usually commits within milliseconds
+RECHECK_LONGEST_WAIT = 0.25
+RECHECK = "log.recheck"
 
 
 study_exists = live_db(selectors.study_exists)
 study_snapshot = live_db(selectors.study_snapshot)
 list_snapshot = live_db(selectors.list_snapshot)
-latest_event_id = live_db(selectors.last_event_id)
+issued_event_id = live_db(selectors.issued_event_id)
 
 
 @live_db
-def stored_events(after: int, study_id: int | None, limit: int):
+def stored_events(after: int, study_id: int | None, limit: int) -> selectors.LogRead:
     types = None if study_id is not None else events.LIST_EVENT_TYPES
-    return selectors.events_after(after, study_id=study_id, limit=limit, types=types)
+    return selectors.read_log(after, study_id=study_id, limit=limit, types=types)
 
 
 def cursor_from(query_string: bytes) -> int | None:
@@ -50,6 +60,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     cursor = 0
     subscribed = False
     session_group: str | None = None
+    recheck: asyncio.Task | None = None
+    recheck_wait = RECHECK_FIRST_WAIT
 
     def group(self) -> str:
         raise NotImplementedError
@@ -88,6 +100,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def disconnect(self, code):
+        if self.recheck is not None:
+            self.recheck.cancel()
         if self.session_group:
             await self.channel_layer.group_discard(self.session_group, self.channel_name)
             self.session_group = None
@@ -103,13 +117,15 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def replay(self, after: int) -> bool:
         """Send the stored events after ``after``; False when a snapshot serves better."""
-        if after > await latest_event_id():
+        if after > await issued_event_id():
             return False  # a cursor from another database (or a reset one)
-        missed = await stored_events(after, self.study_id, REPLAY_LIMIT + 1)
-        if len(missed) > REPLAY_LIMIT:
+        read = await stored_events(after, self.study_id, REPLAY_LIMIT + 1)
+        if len(read.events) > REPLAY_LIMIT:
             return False
         self.cursor = after
-        await self.forward(missed)
+        await self.forward(read.events)
+        self.cursor = max(self.cursor, read.cursor)  # a short read: final up to there
+        self.recheck_if_held_back(read)
         return True
 
     async def forward(self, messages) -> None:
@@ -122,11 +138,32 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         """Channel-layer message ``study.event``: read and send what follows our cursor."""
         if message["event"]["id"] <= self.cursor:
             return
+        await self.catch_up()
+
+    async def catch_up(self) -> None:
         while True:
-            batch = await stored_events(self.cursor, self.study_id, CATCH_UP_BATCH)
-            await self.forward(batch)
-            if len(batch) < CATCH_UP_BATCH:
-                return
+            read = await stored_events(self.cursor, self.study_id, CATCH_UP_BATCH)
+            await self.forward(read.events)
+            self.cursor = max(self.cursor, read.cursor)
+            if len(read.events) < CATCH_UP_BATCH:
+                break
+        self.recheck_if_held_back(read)
+
+    def recheck_if_held_back(self, read: selectors.LogRead) -> None:
+        if not read.held_back:
+            self.recheck_wait = RECHECK_FIRST_WAIT
+        elif self.recheck is None or self.recheck.done():
+            self.recheck = asyncio.create_task(self._ring_myself(self.recheck_wait))
+            self.recheck_wait = min(2 * self.recheck_wait, RECHECK_LONGEST_WAIT)
+
+    async def _ring_myself(self, wait: float) -> None:
+        """Through the channel layer, so the read runs in turn with the other messages."""
+        await asyncio.sleep(wait)
+        await self.channel_layer.send(self.channel_name, {"type": RECHECK})
+
+    async def log_recheck(self, message):
+        """Channel-layer message ``log.recheck``: an event was held behind the horizon."""
+        await self.catch_up()
 
     async def session_ended(self, message):
         """Channel-layer message ``session.ended``: this socket's session logged out."""

@@ -1,14 +1,39 @@
 """The event log: append a row, then publish it once its transaction commits.
 
 Events are rows first (monotonic ids), so a client that reconnects asks for "events
-after id N" and loses nothing. Writers open their transaction with ``writing()`` (or
-call ``lock_log()`` first thing inside one): event-appending transactions are
-serialised, so ids become visible in id order and a reader polling "id > N" can never
-skip a late commit.
+after id N" and loses nothing. Writers open their transaction with ``writing()`` and
+append through ``emit``/``append_many``; nothing serialises the writers of different
+studies. Two orders are kept instead:
 
-When events cross processes (Redis), ``writing()`` holds the lock past the commit
-until the transaction's events are published, so every subscriber, fed by workers on
-any machine, receives them in id order with none missing.
+**Per study.** A service opens ``writing(study_id)``: on PostgreSQL that first takes
+the study's advisory lock (before the transaction's first snapshot, so each writer
+sees its predecessor's rows), and before it takes ids for study S's events, a
+transaction also locks S's row (``FOR NO KEY UPDATE``, in case it named no study).
+Either lock lasts until the commit, so the ids of one study become visible in id
+order, and a reader of one study's events ("id > N and study = S") never skips a late
+commit. With Redis the outermost ``writing()`` holds the study lock as a session lock
+until its events are published, so a study's messages reach Redis in id order too.
+
+**Across studies: a safe horizon** (PostgreSQL). Readers of every study's events (the
+list socket, the embedded relay, pages' cursors) must not pass an id that a still-open
+transaction of another study may yet commit. Before its first id, each writer
+*registers*: it reads the id sequence's next value L (a lower bound of every id it will
+take, the sequence being monotonic) and takes a shared transaction-level advisory lock
+keyed by L in a reserved key range; PostgreSQL releases it after the commit (or
+rollback) is visible. A reader reads the sequence's next value V, *then* the lowest
+registered L among held locks; the horizon H = min(V, L_min), and it reads ids < H only.
+
+Why no id below H can still appear: take any id i < H whose transaction T is not yet
+visible. If T took i after the reader read V, then i >= V >= H: impossible. So T took i
+before, and T registered before taking i, hence before the reader read the registry;
+T is still open, so its lock was held then, and L_min <= L_T <= i: i >= H, impossible.
+So every id < H is committed (and visible to the reader's next statement) or never
+will be; reading ids in (cursor, H) in id order misses none, repeats none, keeps order.
+A transaction id horizon (``pg_snapshot_xmin``) was the other candidate: it says which
+*transactions* are over, but transaction ids are not ordered like event ids (a later
+transaction may take a lower event id), so clients' "after id N" cursors would need to
+become (xid, id) pairs. SQLite has one writer at a time: every stored id is final and
+the horizon is simply past the newest.
 """
 
 from __future__ import annotations
@@ -27,7 +52,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from . import wakeup
-from .models import StudyEvent
+from .models import Study, StudyEvent
 from .payloads import LIST_EVENT_TYPES, Payload
 from .shapes import EventMessage
 
@@ -35,9 +60,17 @@ __all__ = ["LIST_EVENT_TYPES", "append", "append_many", "emit", "writing"]
 
 logger = logging.getLogger(__name__)
 
-# Arbitrary constant naming the PostgreSQL advisory lock that orders event commits.
-EVENT_LOG_LOCK = 7_140_001
 ALL_STUDIES_GROUP = "studies"
+
+# Advisory-lock keys (single bigint keys: pg_locks shows the high half as classid, the
+# low half as objid, objsubid 1; two-int keys such as the proposals' have objsubid 2).
+# Registrations: REGISTRY_NAMESPACE in the top 16 bits, the registered id below.
+REGISTRY_NAMESPACE = 0x5EB7
+REGISTRY_BASE = REGISTRY_NAMESPACE << 48
+MAX_REGISTERED_ID = (1 << 48) - 1
+# A study's writers, in turn (held through publishing with Redis): STUDY_LOCK_CLASS, then the study id.
+STUDY_LOCK_CLASS = 0x5EB8_0000
+STUDY_LOCK_BASE = STUDY_LOCK_CLASS << 32
 
 
 def parse_cursor(raw: str) -> int:
@@ -55,26 +88,23 @@ def study_group(study_id: int) -> str:
     return f"study-{study_id}"
 
 
-def lock_log() -> None:
-    """Serialise event-appending transactions (SQLite already serialises writers).
-
-    Without Redis the same statement queues the relay's doorbell, which PostgreSQL
-    delivers when this transaction commits (``studies.wakeup``).
-    """
-    if connection.vendor == "postgresql":
-        doorbell = "" if publishes_across_processes() else f", {wakeup.notify_statement()}"
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT pg_advisory_xact_lock(%s){doorbell}", [EVENT_LOG_LOCK])
+# The studies whose publish locks the current outermost ``writing()`` holds (Redis only).
+_publishing = threading.local()
 
 
 @contextmanager
-def writing() -> Iterator[None]:
-    """A transaction that appends events: serialised with all others, published in id order."""
+def writing(study_id: int | None = None) -> Iterator[None]:
+    """A transaction that appends events; they are published after it commits.
+
+    With ``study_id`` (PostgreSQL) it first takes that study's lock, before its first
+    snapshot: the study's writers queue one after the other and each sees the previous
+    one's rows, while other studies' writers pass freely.
+    """
     if connection.in_atomic_block or _in_memory_sqlite():
-        # Nested in an outer transaction, publishes wait for its commit: a lock cannot
-        # be held that long safely, so cross-process order is then only best-effort.
+        # Nested in an outer transaction, publishes wait for its commit: a session lock
+        # cannot be released safely then, so a study's Redis order is best-effort there.
         with transaction.atomic():
-            lock_log()
+            _lock_study(study_id, "pg_advisory_xact_lock")
             yield
         return
     if connection.vendor == "sqlite":
@@ -83,23 +113,80 @@ def writing() -> Iterator[None]:
         return
     if not publishes_across_processes():
         with transaction.atomic():
-            lock_log()  # released at commit; the web process relays rows in id order
+            _lock_study(study_id, "pg_advisory_xact_lock")
             yield
         return
-    with _postgres_lock_through_publish(), transaction.atomic():
-        # on_commit callbacks (the publishes) run as the atomic block exits, inside the lock.
-        yield
+    with _publish_locks_released_after_publishing():
+        if study_id is not None:
+            _publishing.studies.add(study_id)
+            _lock_study(study_id, "pg_advisory_lock")  # a session lock: held until published
+        with transaction.atomic():
+            # on_commit callbacks (the publishes) run as the atomic block exits, inside the locks.
+            yield
+
+
+def _lock_study(study_id: int | None, function: str) -> None:
+    if study_id is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s)", [STUDY_LOCK_BASE + study_id])
 
 
 @contextmanager
-def _postgres_lock_through_publish() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [EVENT_LOG_LOCK])
+def _publish_locks_released_after_publishing() -> Iterator[None]:
+    """Collect the studies whose publish locks ``order_events_of`` takes; release them at the end."""
+    _publishing.studies = held = set[int]()
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [EVENT_LOG_LOCK])
+        _publishing.studies = None
+        if held:
+            try:
+                with connection.cursor() as cursor:
+                    statements = "; ".join("SELECT pg_advisory_unlock(%s)" for _ in held)
+                    cursor.execute(statements, [STUDY_LOCK_BASE + study_id for study_id in held])
+            except Exception:  # a lost connection releases its session locks itself
+                logger.exception("could not release the publish locks of studies %s", sorted(held))
+
+
+def order_events_of(study_id: int) -> None:
+    """Before taking ids for ``study_id``'s events: lock its row and register (PostgreSQL).
+
+    Idempotent within a transaction (a held row lock is re-taken at no cost; a second
+    registration only repeats a higher bound), so every append runs it. One round trip:
+    the row lock (which may wait for the study's previous writer), then its publish lock,
+    then the registration, in that order (see the module docstring). Without Redis the
+    same statement queues the relay's doorbell, delivered at commit (``studies.wakeup``).
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time, ids become visible in id order
+    statements = [f"SELECT 1 FROM {connection.ops.quote_name(Study._meta.db_table)} WHERE id = %s FOR NO KEY UPDATE"]
+    args: list[int] = [study_id]
+    held = getattr(_publishing, "studies", None)
+    if held is not None and study_id not in held:
+        held.add(study_id)
+        statements.append("SELECT pg_advisory_lock(%s)")
+        args.append(STUDY_LOCK_BASE + study_id)
+    doorbell = "" if publishes_across_processes() else f", {wakeup.notify_statement()}"
+    statements.append(f"SELECT pg_advisory_xact_lock_shared(%s + LEAST(({next_id_sql()}), %s)){doorbell}")
+    args += [REGISTRY_BASE, MAX_REGISTERED_ID]
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statements), args)
+
+
+def next_id_sql() -> str:
+    """SQL for the next id the event sequence will hand out (PostgreSQL)."""
+    return (
+        f"SELECT last_value + is_called::int FROM {_event_sequence(connection.alias, connection.settings_dict['NAME'])}"
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _event_sequence(alias: str, database: str) -> str:
+    table = StudyEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        (name,) = cursor.fetchone()
+    return name
 
 
 # One open lock file per thread and process: flock excludes open file descriptions,
@@ -131,9 +218,7 @@ def _sqlite_writer_queue() -> Iterator[None]:
 
 def append(study_id: int, type: str, data: dict[str, Any]) -> StudyEvent:
     """Store an event in the current transaction; publish it after commit."""
-    event = StudyEvent.objects.create(study_id=study_id, type=type, data=data)
-    transaction.on_commit(lambda: publish(event))
-    return event
+    return append_many(study_id, [(type, data)])[0]
 
 
 def emit(study_id: int, payloads: list[Payload]) -> list[StudyEvent]:
@@ -145,6 +230,10 @@ def append_many(study_id: int, items: list[tuple[str, dict[str, Any]]]) -> list[
     """Store several events of one study in one INSERT, in order; publish them after commit."""
     if not items:
         return []
+    if not connection.in_atomic_block:  # the locks taken for the ids must last until the commit
+        with transaction.atomic():
+            return append_many(study_id, items)
+    order_events_of(study_id)
     rows = StudyEvent.objects.bulk_create([StudyEvent(study_id=study_id, type=t, data=d) for t, d in items])
     if any(row.id is None for row in rows):  # a database that cannot return ids: reload them
         rows = list(StudyEvent.objects.filter(study_id=study_id).order_by("-id")[: len(rows)])[::-1]

@@ -4,9 +4,15 @@ Without Redis, a ``run_study`` process cannot reach the web process's channel la
 so the web process reads the event log instead: one task reads ``StudyEvent.id > last``
 whenever a committing writer rings its doorbell (``studies.wakeup``), and at least every
 ``SOMATIZE_RELAY_POLL_SECONDS`` while any websocket is connected, and rings each affected study's group
-(and the list group) once per batch. ``events.lock_log()`` makes ids visible in
-id order, so polling by id never skips a late commit. The consumers read the events
-themselves from their own cursor, so a doorbell that arrives late or twice is harmless.
+(and the list group) once per batch. It rings a study's group as soon as an event of
+it is visible, but its cursor stops at the safe horizon (``selectors.cursor``), so a
+later commit of a lower id is read (and rung) too; the events it rang above the cursor
+are remembered and not rung twice. While something waits behind an open transaction
+it reads again after a short pause (doubling from HELD_BACK_FIRST_WAIT). (A transaction
+held open while more than BATCH events commit after it would stall the tail's rings
+until it ends; every writer's transaction is milliseconds long.)
+The consumers read the events themselves from their own cursor, so a doorbell that
+arrives late or twice is harmless.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from django.conf import settings
 
 from . import events
 from .live_db import live_db
-from .selectors import events_after, last_event_id
+from .selectors import last_event_id, read_tail
 from .wakeup import Doorbell
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
+HELD_BACK_FIRST_WAIT = 0.001  # seconds; an open writer usually commits within milliseconds
 
 
 @live_db
@@ -34,7 +41,7 @@ def _latest() -> int:
 
 @live_db
 def _after(cursor: int):
-    return events_after(cursor, limit=BATCH)
+    return read_tail(cursor, limit=BATCH)
 
 
 class EventRelay:
@@ -94,19 +101,30 @@ class EventRelay:
 
     async def _relay_from(self, cursor: int, doorbell: Doorbell) -> None:
         layer = get_channel_layer()
+        held_back_wait = HELD_BACK_FIRST_WAIT
+        rung: set[int] = set()  # ids above the cursor already rung (they wait behind the horizon)
         while True:
             doorbell.clear()  # before the read: a ring during it makes the next wait return at once
             try:
-                batch = await _after(cursor)
+                read = await _after(cursor)
             except Exception:  # the database was busy or restarting: try again shortly
                 logger.exception("event relay could not read the log after id %s", cursor)
                 await asyncio.sleep(1.0)
                 continue
-            if not batch:
-                await doorbell.wait(settings.SOMATIZE_RELAY_POLL_SECONDS)
+            cursor = read.cursor
+            fresh = [message for message in read.events if message["id"] not in rung]
+            rung = {message["id"] for message in read.events if message["id"] > cursor}
+            if fresh:
+                await self._ring(layer, fresh)
+            if len(read.events) == BATCH and fresh:
                 continue
-            cursor = batch[-1]["id"]
-            await self._ring(layer, batch)
+            poll = settings.SOMATIZE_RELAY_POLL_SECONDS
+            if read.held_back:  # its elders' commits ring too, but their locks may outlive the ring
+                await doorbell.wait(min(held_back_wait, poll))
+                held_back_wait *= 2
+            else:
+                held_back_wait = HELD_BACK_FIRST_WAIT
+                await doorbell.wait(poll)
 
     @staticmethod
     async def _ring(layer, batch) -> None:

@@ -13,7 +13,18 @@ never ``Model.objects``; writes go through ``studies.services``. Use
 ``from studies import selectors`` and the names below.
 """
 
-from .cursor import EVENT_PAGE, event_page, events_after, last_event_id, read_at_cursor
+from .cursor import (
+    EVENT_PAGE,
+    LogRead,
+    event_page,
+    events_after,
+    horizon,
+    issued_event_id,
+    last_event_id,
+    read_at_cursor,
+    read_log,
+    read_tail,
+)
 from .exports import intermediate_by_trial, trial_rows
 from .plots import history_all, plot_data
 from .snapshots import history_snapshots, peers_at_step, reported_values
@@ -37,18 +48,23 @@ from .trials import trial_curve, trial_detail, trial_get, trial_page, trial_row,
 
 __all__ = [
     "EVENT_PAGE",
+    "LogRead",
     "event_page",
     "events_after",
     "has_running_trials",
     "history_all",
     "history_snapshots",
+    "horizon",
     "intermediate_by_trial",
+    "issued_event_id",
     "last_event_id",
     "list_snapshot",
     "peers_at_step",
     "plot_data",
     "progress_percent",
     "read_at_cursor",
+    "read_log",
+    "read_tail",
     "reported_values",
     "running_studies",
     "studies_by_name",

@@ -41,7 +41,7 @@ def _applied(study: Study, action: str, user: str, detail: str, number: int | No
 
 def stop(study: Study, *, user: str) -> None:
     """Stop a running study; its workers finish their trials and take no new ones."""
-    with events.writing():
+    with events.writing(study.pk):
         if not stop_study(study):
             raise ControlRefused(f"study {study.name!r} is {study.state}; only a running study can be stopped")
         _applied(study, "stop", user, "stopped the study")
@@ -49,7 +49,7 @@ def stop(study: Study, *, user: str) -> None:
 
 def resume(study: Study, *, user: str) -> None:
     """Queue a created or stopped study for ``run_worker``."""
-    with events.writing():
+    with events.writing(study.pk):
         if not queue_study(study):
             raise ControlRefused(
                 f"study {study.name!r} is {study.state}; only a created or stopped study can be resumed"
@@ -67,14 +67,14 @@ def raise_budget(study: Study, *, user: str, n_trials: Any) -> None:
             f"must be more than the current budget of {study.n_trials} (it can only be raised)", BUDGET_FIELD
         )
     before = study.n_trials
-    with events.writing():
+    with events.writing(study.pk):
         update_study_spec(study, {**study.spec, "n_trials": n_trials})  # SpecError names n_trials when too large
         _applied(study, "raise_budget", user, f"raised the budget from {before} to {n_trials} trials")
 
 
 def enqueue(study: Study, *, user: str, params: Any) -> Trial:
     """Queue a configuration (checked against the space: SpecError names each field)."""
-    with events.writing():
+    with events.writing(study.pk):
         try:
             trial = remote.enqueue(study, params)
         except remote.Conflict as exc:
@@ -86,7 +86,7 @@ def enqueue(study: Study, *, user: str, params: Any) -> Trial:
 def retry(study: Study, *, user: str, number: Any) -> None:
     """Put failed trial ``number`` back as ``waiting``; a completed study becomes ``stopped``."""
     trial = _trial(study, number)
-    with events.writing():
+    with events.writing(study.pk):
         step = _requeue_failed_without_commit(study, NO_RETRY_LIMIT, number=trial.number)
         if not step.result:
             raise ControlRefused(f"trial {trial.number} is {_state_now(trial)}; only a failed trial can be retried")
@@ -104,7 +104,7 @@ def retry(study: Study, *, user: str, number: Any) -> None:
 def fail(study: Study, *, user: str, number: Any) -> None:
     """Fail running trial ``number``; its worker's late outcome is then ignored."""
     trial = _trial(study, number)
-    with events.writing():
+    with events.writing(study.pk):
         outcome = TrialOutcome.failed(f"failed by {user} from the dashboard")
         if not finish_trial(trial, outcome, only_if_running=True):
             raise ControlRefused(f"trial {trial.number} is {_state_now(trial)}; only a running trial can be failed")

@@ -56,7 +56,7 @@ def update_study_spec(study: Study, raw: Any) -> Study:
     """
     spec = with_seed(validate_spec(raw))
     new = spec.to_dict()
-    with events.writing():
+    with events.writing(study.pk):
         current = Study.objects.select_for_update().get(pk=study.pk)
         if spec.name != current.name and Study.objects.filter(name=spec.name).exists():
             raise StudyExists(spec.name)

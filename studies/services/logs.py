@@ -31,7 +31,7 @@ def append_log(trial: Trial, text: str) -> int | None:
         return None
     head_limit = log_limit() // 2
     tail_limit = log_limit() - head_limit
-    with events.writing():
+    with events.writing(trial.study_id):
         log, _ = TrialLog.objects.select_for_update().get_or_create(trial=trial)
         chunks: list[TrialLogChunk] = []
         room = head_limit - log.head_chars

@@ -29,7 +29,7 @@ def _clean(text: Any) -> str:
 def set_study_note(study: Study, *, user: str, text: Any) -> str:
     """Replace the study's note; pages that show it update live (``note_updated``)."""
     clean = _clean(text)
-    with events.writing():
+    with events.writing(study.pk):
         StudyNote.objects.update_or_create(study=study, defaults={"text": clean, "updated_by": user})
         events.emit(study.pk, [NoteUpdated(number=None, text=clean, user=user)])
     return clean
@@ -38,7 +38,7 @@ def set_study_note(study: Study, *, user: str, text: Any) -> str:
 def set_trial_note(trial: Trial, *, user: str, text: Any) -> str:
     """Replace a trial's note, as ``set_study_note``."""
     clean = _clean(text)
-    with events.writing():
+    with events.writing(trial.study_id):
         TrialNote.objects.update_or_create(trial=trial, defaults={"text": clean, "updated_by": user})
         events.emit(trial.study_id, [NoteUpdated(number=trial.number, text=clean, user=user)])
     return clean

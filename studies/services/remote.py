@@ -108,13 +108,14 @@ def ask(study: Study, *, worker: str = "", request_id: str = "") -> Trial:
 
     With ``request_id`` the same request asked again (its answer was lost on the
     network) gets the same trial, never a second one: the check and the claim run
-    under the event log's lock, which serialises every claiming transaction.
+    under the study's writer lock (``events.writing(study_id)``), which every claiming
+    transaction of the study takes first.
     """
     sweep_study(study, heartbeat_grace())  # one indexed query when nothing is lost
     if study.state in STARTABLE:
         start_study(study, from_states=STARTABLE)
     sampler = _sampler(study)
-    with events.writing():
+    with events.writing(study.pk):
         if request_id:
             found = Trial.objects.filter(study=study, request_id=request_id).order_by().first()
             if found is not None:
@@ -228,7 +229,7 @@ def enqueue(study: Study, params: Any) -> Trial:
     """Add a ``waiting`` trial with ``params`` (checked against the space); claimed first."""
     space = study_spec(study).space
     clean = check_params(space, params)
-    with events.writing():
+    with events.writing(study.pk):
         locked = lock_study_row(study.pk)
         if locked.state == StudyState.COMPLETED:
             raise Conflict(f"study {study.name!r} is completed; raise its n_trials first to enqueue more")

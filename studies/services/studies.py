@@ -73,7 +73,7 @@ def start_study(study: Study, from_states: Sequence[str] | None = None) -> bool:
 
     ``from_states`` narrows which states may move (``run_worker`` takes only queued ones).
     """
-    with events.writing():
+    with events.writing(study.pk):
         now = timezone.now()
         rows = Study.objects.filter(pk=study.pk).exclude(state__in=[StudyState.RUNNING, StudyState.COMPLETED])
         if from_states is not None:
@@ -121,7 +121,7 @@ def joinable_study(exclude: Collection[int] = frozenset()) -> Study | None:
 
 def _transition(study: Study, from_states: list[str], to_state: str, event: type[StudyProgress]) -> bool:
     """Move the study between states with a conditional UPDATE; emit ``event`` if it moved."""
-    with events.writing():
+    with events.writing(study.pk):
         moved = Study.objects.filter(pk=study.pk, state__in=from_states).update(
             state=to_state, updated_at=timezone.now()
         )

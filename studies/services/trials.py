@@ -78,7 +78,7 @@ def _claim_locked(study: Study, worker_id: str, sampler, proposal: Proposal | No
     """One locked claim transaction (retried on a lost number race); StaleProposal passes through."""
     for attempt in range(CLAIM_ATTEMPTS):
         try:
-            with events.writing():
+            with events.writing(study.pk):
                 locked = lock_study_row(study.pk)
                 step = _claim_without_commit(study, worker_id, sampler, locked, proposal)
                 events.emit(study.pk, step.events)
@@ -108,7 +108,7 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
         finish_trial(trial, outcome)
         return claim_trial(trial.study, worker_id, sampler)
     try:
-        with events.writing():
+        with events.writing(trial.study_id):
             finished = _finish_without_commit(trial, outcome, only_if_running=True)
             locked = finished.result or lock_study_row(trial.study_id)
             claimed = _claim_without_commit(trial.study, worker_id, sampler, locked)
@@ -185,7 +185,7 @@ def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler, propos
 
 def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> None:
     """Store values reported at ``step`` (a repeated step overwrites) and beat the heart."""
-    with events.writing():
+    with events.writing(trial.study_id):
         TrialValue.objects.bulk_create(
             [
                 TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
@@ -213,7 +213,7 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     Event order per DESIGN.md section 4: the terminal event, ``best_updated`` when
     this trial is the new best, ``study_progress``, and ``study_completed`` last.
     """
-    with events.writing():
+    with events.writing(trial.study_id):
         step = _finish_without_commit(trial, outcome, only_if_running)
         events.emit(trial.study_id, step.events)
         return step.result is not None
@@ -302,7 +302,7 @@ def lost_outcome(trial: Trial, grace_seconds: float) -> TrialOutcome:
 
 def requeue_failed(study: Study, max_retries: int) -> int:
     """Put failed trials back as ``waiting`` with their parameters, up to ``max_retries`` each."""
-    with events.writing():
+    with events.writing(study.pk):
         step = _requeue_failed_without_commit(study, max_retries)
         events.emit(study.pk, step.events)
         return step.result

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Project
+from tests.web.conftest import start_daphne  # noqa: F401  (a fixture, shared with the web tests)
 
 
 @dataclass
