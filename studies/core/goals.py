@@ -190,3 +190,14 @@ def _check_overlaps(goals: Goals, objective_path: str, errors: Errors) -> bool:
             )
         constrained.add(c.metric)
     return len(errors) == before
+
+
+def goals_from_stored(spec: Mapping[str, Any]) -> Goals:
+    """The goals of a normalised spec read back from the database (validated when stored).
+
+    Cheaper than ``parse_spec``: the finishing transaction needs only these fields.
+    """
+    raw = spec.get("objectives") or [spec["objective"]]
+    objectives = tuple(Objective(o["metric"], Direction(o["direction"])) for o in raw)
+    constraints = tuple(Constraint(c["metric"], c.get("min"), c.get("max")) for c in spec.get("constraints", []))
+    return Goals(objectives, constraints)
