@@ -29,7 +29,7 @@ from .api_schemas import ErrorOut
 from .core.errors import ObjectiveError, SpecError
 from .core.trialquery import parse_trial_query
 from .services.remote import Conflict, NameTaken
-from .shapes import EventPage, HistoryPoints, PlotData, StudyDetail, StudyList, TrialDetail, TrialPage
+from .shapes import EventPage, HistoryPoints, ParetoData, PlotData, StudyDetail, StudyList, TrialDetail, TrialPage
 
 T = TypeVar("T")
 
@@ -167,6 +167,15 @@ def plots(request, study_id: StudyId):
 )
 def history(request, study_id: StudyId):
     return JsonResponse(selectors.history_all(_found(selectors.study_get(study_id))))
+
+
+@api.get(
+    "/studies/{study_id}/pareto/",
+    response={200: ParetoData, **ERRORS},
+    summary="several objectives: every completed trial's values, the Pareto front and the hypervolume curve",
+)
+def pareto(request, study_id: StudyId):
+    return JsonResponse(selectors.pareto_data(_found(selectors.study_get(study_id))))
 
 
 @api.get(

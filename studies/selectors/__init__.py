@@ -15,6 +15,7 @@ never ``Model.objects``; writes go through ``studies.services``. Use
 
 from .cursor import EVENT_PAGE, event_page, events_after, last_event_id, read_at_cursor
 from .exports import intermediate_by_trial, pareto_front_numbers, trial_rows
+from .pareto import pareto_data
 from .plots import history_all, plot_data
 from .snapshots import history_snapshots, peers_at_step, reported_values
 from .studies import (
@@ -45,6 +46,7 @@ __all__ = [
     "intermediate_by_trial",
     "last_event_id",
     "list_snapshot",
+    "pareto_data",
     "pareto_front_numbers",
     "peers_at_step",
     "plot_data",
