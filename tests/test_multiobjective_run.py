@@ -34,3 +34,11 @@ def test_two_workers_run_a_two_objective_study_whose_best_trials_are_its_front(p
     expected = [{"number": t["number"], "values": t["values"], "params": t["params"]} for t in front]
     assert doc["best_trials"] == expected and expected
     assert "best_trial" not in doc
+
+
+def test_run_study_reports_the_front_size_for_several_objectives(project):
+    spec = {**ZDT1_SPEC, "name": "zdt1-small", "n_trials": 4, "sampler": {"type": "random", "seed": 1}}
+    project.run("create_study", str(project.write_spec(spec)))
+    out = project.run("run_study", "zdt1-small").stdout
+    doc = json.loads(project.run("export_study", "zdt1-small", "--format", "json").stdout)
+    assert f"Pareto front of {len(doc['best_trials'])} trial(s)" in out
