@@ -65,6 +65,8 @@ class TrialRow(TypedDict):
     pruned_step: int | None
     error: str
     url: str
+    values: list[float] | None  # completed trials: every objective's value
+    feasible: bool | None  # completed trials: every constraint held
 
 
 class TrialPage(TypedDict):

@@ -22,7 +22,18 @@ from ..shapes import StudySummary, TrialDetail, TrialPage, TrialRow
 from .cursor import read_at_cursor
 from .studies import iso, study_get, study_space, study_summary
 
-TRIAL_COLUMNS = ("id", "number", "state", "params", "value", "duration_ms", "pruned_step", "error")
+TRIAL_COLUMNS = (
+    "id",
+    "number",
+    "state",
+    "params",
+    "value",
+    "duration_ms",
+    "pruned_step",
+    "error",
+    "objective_values",
+    "feasible",
+)
 
 
 class TrialView(TypedDict):
@@ -47,6 +58,8 @@ def trial_row(study_id: int, row: dict[str, Any]) -> TrialRow:
         "pruned_step": row["pruned_step"],
         "error": (row["error"] or "")[:200],
         "url": reverse("studies:trial", args=[study_id, row["number"]]),
+        "values": row["objective_values"],
+        "feasible": row["feasible"],
     }
 
 
@@ -75,6 +88,8 @@ def _ordering(query: TrialQuery, space: SearchSpace) -> list:
         expression: KeyTransform | Cast | F = KeyTransform(query.sort_param, "params")
         if not isinstance(space[query.sort_param], CategoricalDimension):
             expression = Cast(expression, FloatField())
+    elif query.sort_objective is not None:
+        expression = Cast(KeyTransform(str(query.sort_objective), "objective_values"), FloatField())
     else:
         expression = F(query.sort_key)
     primary = OrderBy(expression, descending=query.descending, nulls_last=True)

@@ -96,3 +96,17 @@ def test_a_single_objective_study_with_a_constraint_picks_the_best_feasible_tria
     assert (study.best_trial_number, study.best_value) == (2, 2.0)
     document = json.loads(render(study, "json"))
     assert document["best_trial"]["number"] == 2 and document["trials"][1]["feasible"] is False
+
+
+def test_the_trial_table_sorts_by_each_objective_and_shows_feasibility(api, client, runner_user):
+    study = two_objective_study(n_trials=3)
+    ask_and_tell(api, study, {"value": 1.0, "size": 3.0, "mem": 0.1})
+    ask_and_tell(api, study, {"value": 3.0, "size": 1.0, "mem": 0.9})
+    ask_and_tell(api, study, {"value": 2.0, "size": 2.0, "mem": 0.2})
+    client.force_login(runner_user)
+    by_size = client.get(f"/api/studies/{study.pk}/trials/", {"sort": "-objective.1"}).json()["results"]
+    assert [t["number"] for t in by_size] == [0, 2, 1]
+    assert by_size[0]["values"] == [1.0, 3.0] and [t["feasible"] for t in by_size] == [True, True, False]
+    by_value = client.get(f"/api/studies/{study.pk}/trials/", {"sort": "objective.0"}).json()["results"]
+    assert [t["number"] for t in by_value] == [0, 2, 1]
+    assert client.get(f"/api/studies/{study.pk}/trials/", {"sort": "objective.9"}).status_code == 400

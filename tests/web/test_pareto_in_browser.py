@@ -35,6 +35,10 @@ def test_the_pareto_plot_gains_points_live_and_the_list_shows_the_front_size(pro
     assert sum(drawn) == 6 and drawn[2] == front  # dominated, infeasible, front
     assert page.inner_text('[data-live="front-size"]') == str(front)
     page.wait_for_function("() => document.querySelector('#plot-hypervolume .canvas').data[0].x.length > 0")
+    headers = page.eval_on_selector_all("#trial-table th", "(ths) => ths.map((th) => th.dataset.sort)")
+    assert headers[:4] == ["number", "state", "objective.0", "objective.1"]
+    page.click("#trial-table th[data-sort='objective.1']")  # sorted by f2 on the server
+    page.wait_for_selector("#trial-table th[data-sorted='asc'][data-sort='objective.1']")
 
     page.goto(f"{daphne.url}/")
     assert f"{front} on the front" in page.inner_text("#studies")
