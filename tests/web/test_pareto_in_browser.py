@@ -33,7 +33,11 @@ def test_the_pareto_plot_gains_points_live_and_the_list_shows_the_front_size(pro
     assert front >= 1
     drawn = page.evaluate("document.querySelector('#plot-pareto .canvas').data.map((t) => t.x.length)")
     assert sum(drawn) == 6 and drawn[2] == front  # dominated, infeasible, front
-    assert page.inner_text('[data-live="front-size"]') == str(front)
+    assert (
+        page.eval_on_selector_all('[data-live="front-size"]', "(els) => els.map((e) => e.textContent)")
+        == [str(front)] * 2
+    )  # the summary card and the plot's heading
+    assert "Pareto front" in page.inner_text(".summary")
     page.wait_for_function("() => document.querySelector('#plot-hypervolume .canvas').data[0].x.length > 0")
     headers = page.eval_on_selector_all("#trial-table th", "(ths) => ths.map((th) => th.dataset.sort)")
     assert headers[:4] == ["number", "state", "objective.0", "objective.1"]
