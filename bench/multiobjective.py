@@ -161,9 +161,13 @@ def ours(problem: Problem, seed: int, n: int) -> tuple[list[tuple[list[float], b
 
 
 def optuna_run(kind: str, problem: Problem, seed: int, n: int) -> tuple[list[tuple[list[float], bool]], list[float]]:
+    import warnings
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # constraints_func still works in 5.0 but warns on every study (set_constraint is its successor).
+    warnings.filterwarnings("ignore", category=FutureWarning)
     constraints = (lambda t: t.user_attrs["c"]) if problem.n_constraints else None
     sampler = {
         "optuna-nsga2": lambda: optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints),

@@ -82,18 +82,27 @@ def hypervolume_of(
 
 
 def hypervolume_history(
-    values: Sequence[Sequence[float]], directions: Sequence[Direction], reference: Sequence[float]
+    values: Sequence[Sequence[float]],
+    directions: Sequence[Direction],
+    reference: Sequence[float],
+    max_evaluations: int | None = None,
 ) -> list[float]:
-    """The hypervolume after each point in turn (a plot's y values); recomputed on the front only."""
+    """The hypervolume after each point in turn (a plot's y values), recomputed on the front only.
+
+    ``max_evaluations`` bounds the cost for long runs: the volume is then recomputed at
+    most at that many evenly spaced points (and the last), and held in between.
+    """
     from .pareto import insert
 
+    every = max(1, -(-len(values) // max_evaluations)) if max_evaluations else 1
     front: list[tuple[int, Sequence[float]]] = []
     out: list[float] = []
-    last = 0.0
+    last, stale = 0.0, False
     for i, v in enumerate(values):
         front, changed = insert(front, i, v, directions)
-        if changed:
-            last = hypervolume_of([p for _, p in front], directions, reference)
+        stale = stale or changed
+        if stale and (i % every == 0 or i == len(values) - 1):
+            last, stale = hypervolume_of([p for _, p in front], directions, reference), False
         out.append(last)
     return out
 

@@ -9,6 +9,10 @@ from ..models import Study, Trial
 from ..shapes import ParetoData, ParetoPoint
 from .cursor import read_at_cursor
 
+# Exact hypervolumes recomputed for the curve at most this often: 3-4 objectives with a
+# large front cost up to a second each, and the curve is a picture, not a score.
+MAX_EVALUATIONS = 100
+
 
 def pareto_data(study: Study) -> ParetoData:
     return read_at_cursor(lambda cursor: _pareto_at(study, cursor))[1]
@@ -29,7 +33,7 @@ def _pareto_at(study: Study, cursor: int) -> ParetoData:
     reference = default_reference([p["values"] for p in feasible], goals.directions) if feasible else None
     curve: list[list[float]] = []
     if reference is not None:
-        volumes = hypervolume_history([p["values"] for p in feasible], goals.directions, reference)
+        volumes = hypervolume_history([p["values"] for p in feasible], goals.directions, reference, MAX_EVALUATIONS)
         curve = [[p["number"], v] for p, v in zip(feasible, volumes, strict=True)]
     return {
         "objectives": [o.to_dict() for o in goals.objectives],

@@ -87,3 +87,14 @@ def test_feasibility_needs_every_constraint_metric_within_bounds():
     assert not is_feasible({"memory": 10.5, "fairness": 0.7}, limits)
     assert not is_feasible({"memory": 1.0}, limits)  # not reported: not feasible
     assert is_feasible({}, [])
+
+
+def test_a_bounded_hypervolume_history_agrees_where_it_recomputes_and_ends_exact():
+    rng = np.random.default_rng(8)
+    values = [list(v) for v in rng.random((60, 3))]
+    ref = [1.0, 1.0, 1.0]
+    full = hypervolume_history(values, [MIN] * 3, ref)
+    bounded = hypervolume_history(values, [MIN] * 3, ref, max_evaluations=10)
+    assert bounded[-1] == pytest.approx(full[-1])
+    assert all(b <= f + 1e-12 for b, f in zip(bounded, full, strict=True))  # held values lag, never lead
+    assert bounded[::6] == pytest.approx(full[::6])

@@ -110,3 +110,21 @@ def test_the_trial_table_sorts_by_each_objective_and_shows_feasibility(api, clie
     by_value = client.get(f"/api/studies/{study.pk}/trials/", {"sort": "objective.0"}).json()["results"]
     assert [t["number"] for t in by_value] == [0, 2, 1]
     assert client.get(f"/api/studies/{study.pk}/trials/", {"sort": "objective.9"}).status_code == 400
+
+
+def test_the_pareto_endpoint_gives_points_front_and_hypervolume(api, client, runner_user):
+    study = two_objective_study(n_trials=3)
+    ask_and_tell(api, study, {"value": 1.0, "size": 1.0, "mem": 0.1})
+    ask_and_tell(api, study, {"value": 0.5, "size": 2.0, "mem": 0.9})  # infeasible
+    ask_and_tell(api, study, {"value": 2.0, "size": 3.0, "mem": 0.2})
+    client.force_login(runner_user)
+    data = client.get(f"/api/studies/{study.pk}/pareto/").json()
+    assert [(p["number"], p["feasible"], p["on_front"]) for p in data["points"]] == [
+        (0, True, True),
+        (1, False, False),
+        (2, True, True),
+    ]
+    # Reference: the worst feasible values pushed 10% of their range out: value 2.1, size 0.8.
+    assert data["reference"] == pytest.approx([2.1, 0.8])
+    assert [n for n, _ in data["hypervolume"]] == [0, 2]
+    assert data["hypervolume"][-1][1] == pytest.approx(1.1 * 0.2 + 0.1 * 2.2 - 0.1 * 0.2)  # two boxes, one overlap
