@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from .pareto import to_minimise
+from .pareto import insert, to_minimise
 from .trials import Direction
 
 Array = npt.NDArray[np.float64]
@@ -92,8 +92,6 @@ def hypervolume_history(
     ``max_evaluations`` bounds the cost for long runs: the volume is then recomputed at
     most at that many evenly spaced points (and the last), and held in between.
     """
-    from .pareto import insert
-
     every = max(1, -(-len(values) // max_evaluations)) if max_evaluations else 1
     front: list[tuple[int, Sequence[float]]] = []
     out: list[float] = []

@@ -126,7 +126,7 @@ class GoalsBayesianSampler(BayesianSampler):
         weights = rng.dirichlet(np.ones(len(self.goals.objectives)))
         scalar = chebyshev(np.array([self._vector(t) for t in done]), weights)
         feasible = np.array([self.goals.feasible(t.metrics) for t in done])
-        x = np.array([self.encoding.encode(t.params) for t in [*done]] + [self.encoding.encode(p) for p in failed])
+        x = np.array([self.encoding.encode(p) for p in [*(t.params for t in done), *failed]])
         y = np.concatenate([scalar, np.full(len(failed), scalar.max())])
         ok = np.concatenate([feasible, np.zeros(len(failed), dtype=bool)])
         keep = _subsample_index(y, MAX_POINTS, rng)
