@@ -29,7 +29,7 @@ from .api_schemas import ErrorOut
 from .core.errors import ObjectiveError, SpecError
 from .core.trialquery import parse_trial_query
 from .services.remote import Conflict, NameTaken
-from .shapes import EventPage, HistoryPoints, PlotData, StudyDetail, StudyList, TrialDetail, TrialPage
+from .shapes import EventPage, HistoryPoints, ParetoData, PlotData, StudyDetail, StudyList, TrialDetail, TrialPage
 
 T = TypeVar("T")
 
@@ -182,6 +182,15 @@ def _trial_number_after(raw: str | None) -> int:
     if not -1 <= value < 2**31:
         raise SpecError([("after", f"must be a trial number from -1 up, got {value}")])
     return value
+
+
+@api.get(
+    "/studies/{study_id}/pareto/",
+    response={200: ParetoData, **ERRORS},
+    summary="several objectives: every completed trial's values, the Pareto front and the hypervolume curve",
+)
+def pareto(request, study_id: StudyId):
+    return JsonResponse(selectors.pareto_data(_found(selectors.study_get(study_id))))
 
 
 @api.get(

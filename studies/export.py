@@ -9,17 +9,20 @@ import re
 from typing import Any
 
 from .models import Study
-from .selectors import intermediate_by_trial, trial_rows
+from .selectors import intermediate_by_trial, pareto_front_numbers, trial_rows
 
 
 def study_document(study: Study) -> dict[str, Any]:
+    """The JSON export; several objectives give ``values`` and ``best_trials`` (the front)."""
     intermediate = intermediate_by_trial(study)
+    multi = "objectives" in study.spec
     trials = [
         {
             "number": t.number,
             "state": t.state,
             "params": t.params,
-            "value": t.value,
+            **({"values": t.objective_values} if multi else {"value": t.value}),
+            "feasible": t.feasible,
             "metrics": t.metrics,
             "intermediate": intermediate.get(t.pk, []),
             "duration_ms": t.duration_ms,
@@ -27,24 +30,40 @@ def study_document(study: Study) -> dict[str, Any]:
         }
         for t in trial_rows(study)
     ]
-    best = None
-    if study.best_trial_number is not None:
-        best_row = next(t for t in trials if t["number"] == study.best_trial_number)
-        best = {"number": best_row["number"], "value": best_row["value"], "params": best_row["params"]}
     spec = study.spec
+    goals = {key: spec[key] for key in ("objective", "objectives") if key in spec}
+    if multi:
+        front = set(pareto_front_numbers(study))
+        best: dict[str, Any] = {
+            "best_trials": [
+                {"number": t["number"], "values": t["values"], "params": t["params"]}
+                for t in trials
+                if t["number"] in front
+            ]
+        }
+    else:
+        best = {"best_trial": _best_trial(study, trials)}
     return {
         "id": study.pk,
         "name": study.name,
         "executor": study.executor,
-        "objective": spec["objective"],
+        **goals,
+        "constraints": spec.get("constraints", []),
         "sampler": spec["sampler"],
         "pruner": spec["pruner"],
         "search_space": spec["search_space"],
         "n_trials": study.n_trials,
         "state": study.state,
-        "best_trial": best,
+        **best,
         "trials": trials,
     }
+
+
+def _best_trial(study: Study, trials: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if study.best_trial_number is None:
+        return None
+    row = next(t for t in trials if t["number"] == study.best_trial_number)
+    return {"number": row["number"], "value": row["value"], "params": row["params"]}
 
 
 def to_json(study: Study) -> str:
@@ -57,16 +76,21 @@ def to_csv(study: Study) -> str:
     trials = document["trials"]
     params = sorted({name for t in trials for name in t["params"]})
     metrics = sorted({name for t in trials for name in t["metrics"]})
+    # Several objectives: a column per objective, named by its metric, in the spec's order.
+    objectives = [o["metric"] for o in document.get("objectives", [])]
+    value_columns = [f"value_{m}" for m in objectives] if objectives else ["value"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["number", "state", "value", "duration_ms", "error"]
+        ["number", "state", *value_columns, "feasible", "duration_ms", "error"]
         + [f"param_{p}" for p in params]
         + [f"metric_{m}" for m in metrics]
     )
     for t in trials:
+        values = (t["values"] or [None] * len(objectives)) if objectives else [t["value"]]
         writer.writerow(
-            [t["number"], t["state"], _cell(t["value"]), _cell(t["duration_ms"]), _cell(t["error"])]
+            [t["number"], t["state"], *map(_cell, values), _cell(t["feasible"])]
+            + [_cell(t["duration_ms"]), _cell(t["error"])]
             + [_cell(t["params"].get(p)) for p in params]
             + [_cell(t["metrics"].get(m)) for m in metrics]
         )

@@ -35,6 +35,8 @@ class Study(models.Model):
     n_done = models.PositiveIntegerField(default=0)  # trials in a terminal state
     best_value = models.FloatField(null=True, blank=True)
     best_trial_number = models.IntegerField(null=True, blank=True)
+    # Several objectives: how many trials are on the Pareto front (Trial.on_front).
+    front_size = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -57,6 +59,12 @@ class Trial(models.Model):
     params = models.JSONField(default=dict)
     value = models.FloatField(null=True, blank=True)  # the objective, when completed
     metrics = models.JSONField(default=dict, blank=True)  # final metric name -> value
+    # Completed trials: every objective's value in the spec's order, and whether every
+    # constraint held. ``on_front``: a feasible trial no other feasible one dominates,
+    # kept up to date by the finishing transaction (services.pareto).
+    objective_values = models.JSONField(null=True, blank=True)
+    feasible = models.BooleanField(null=True, blank=True)
+    on_front = models.BooleanField(default=False)
     error = models.TextField(blank=True, default="")
     traceback = models.TextField(blank=True, default="")
     pruned_step = models.IntegerField(null=True, blank=True)
@@ -86,6 +94,8 @@ class Trial(models.Model):
             # 100,000-trial study is read from the index, not from its wide rows.
             models.Index(fields=["study", "state", "number", "value"], name="trial_study_state_number_value"),
             models.Index(fields=["state", "heartbeat_at"], name="trial_state_heartbeat"),
+            # The front is read on every finish of a multi-objective study: a few rows.
+            models.Index(fields=["study"], condition=models.Q(on_front=True), name="trial_study_on_front"),
         ]
 
     def __str__(self) -> str:

@@ -31,11 +31,20 @@ BEST_UPDATED = "best_updated"
 CONTROL_APPLIED = "control_applied"
 NOTE_UPDATED = "note_updated"
 TRIAL_LOG = "trial_log"
+PARETO_UPDATED = "pareto_updated"
 # Not stored: the first frame of a socket opened without a cursor.
 SNAPSHOT = "snapshot"
 
 # What the all-studies socket carries: each study's state, progress and best value.
-LIST_EVENT_TYPES = (STUDY_STARTED, STUDY_PROGRESS, STUDY_COMPLETED, STUDY_STOPPED, STUDY_QUEUED, BEST_UPDATED)
+LIST_EVENT_TYPES = (
+    STUDY_STARTED,
+    STUDY_PROGRESS,
+    STUDY_COMPLETED,
+    STUDY_STOPPED,
+    STUDY_QUEUED,
+    BEST_UPDATED,
+    PARETO_UPDATED,
+)
 
 # --- websocket close codes (4000-4999 are the application's) ----------------------------
 CLOSE_BAD_CURSOR = 4400  # ``?after`` is not an event id: reconnecting cannot help
@@ -210,3 +219,15 @@ class TrialLogAppended(Payload):
     number: int
     seq: int
     dropped_chars: int
+
+
+@dataclass(frozen=True)
+class ParetoUpdated(Payload):
+    """Several objectives: trial ``number`` joined the Pareto front, ``removed`` left it."""
+
+    type: ClassVar[str] = PARETO_UPDATED
+    number: int
+    values: list[float]
+    params: dict[str, Any]
+    removed: list[int]
+    front_size: int

@@ -163,7 +163,7 @@ class StudyRunner:
         self._executing = False
         spec = services.study_spec(study)
         self.spec = spec
-        self.sampler = make_sampler(spec.sampler, spec.space, spec.direction)
+        self.sampler = make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
         self.pruner = make_pruner(spec.pruner)
 
     def request_stop(self, reason: str) -> None:

@@ -37,6 +37,9 @@ class StudySummary(TypedDict):
     started_at: str | None
     finished_at: str | None
     url: str
+    # Several objectives: every objective, and the Pareto front's size (0 otherwise).
+    objectives: list[dict[str, str]]
+    front_size: int
 
 
 class StudyList(TypedDict):
@@ -63,6 +66,8 @@ class TrialRow(TypedDict):
     rung: int | None  # successive halving / Hyperband: the rung (1 = first) a pruned trial stopped at
     error: str
     url: str
+    values: list[float] | None  # completed trials: every objective's value
+    feasible: bool | None  # completed trials: every constraint held
 
 
 class TrialPage(TypedDict):
@@ -136,3 +141,22 @@ class EventPage(TypedDict):
     events: list[EventMessage]
     last_event_id: int
     more: bool
+
+
+class ParetoPoint(TypedDict):
+    number: int
+    values: list[float]
+    feasible: bool
+    on_front: bool
+
+
+class ParetoData(TypedDict):
+    """A several-objective study's completed trials, its front and hypervolume (``/pareto/``)."""
+
+    objectives: list[dict[str, str]]
+    points: list[ParetoPoint]
+    # Hypervolume of the feasible front after each completed trial, against ``reference``
+    # (each objective's worst feasible value pushed 10% of its range further).
+    hypervolume: list[list[float]]
+    reference: list[float] | None
+    last_event_id: int

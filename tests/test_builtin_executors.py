@@ -43,3 +43,10 @@ def test_the_scikit_learn_executors_learn_and_report_each_step(name, params, ste
     assert 0.85 < outcome.value <= 1.0
     assert [step for step, _ in reports] == list(range(steps))
     assert all("accuracy" in metrics for _, metrics in reports)
+
+
+def test_zdt1_returns_both_objectives_and_lies_on_its_front_when_the_rest_is_zero():
+    outcome, _ = execute("zdt1", {"x1": 0.25, "x2": 0.0, "x3": 0.0}, "f1")
+    assert outcome.metrics == {"f1": 0.25, "f2": pytest.approx(0.5), "distance": 0.0}
+    off_front, _ = execute("zdt1", {"x1": 0.25, "x2": 0.5, "x3": 0.5}, "f1")
+    assert off_front.metrics["f2"] > 0.5 and off_front.metrics["distance"] == 1.0

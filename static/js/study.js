@@ -29,8 +29,9 @@ function showRate(done, total, state) {
 }
 
 function showBest(value, number, params) {
-  setLive(document, "best-value", formatValue(value));
   const link = document.querySelector('[data-live="best-trial"]');
+  if (!link) return;  // several objectives: the Pareto card (pareto.js) stands in for the best
+  setLive(document, "best-value", formatValue(value));
   if (number !== null && number !== undefined) {
     link.textContent = `#${number}`;
     link.href = `/studies/${study.id}/trials/${number}/`;

@@ -33,14 +33,22 @@ function render(summary) {
     row.querySelector("a").href = summary.url;
     row.querySelector("a").textContent = summary.name;
     row.querySelector(".muted").textContent = summary.description;
-    row.querySelector(".objective").textContent = `${summary.metric} (${summary.direction})`;
+    row.querySelector(".objective").textContent = summary.objectives.map((o) => `${o.metric} (${o.direction})`).join(", ");
+    if (summary.objectives.length > 1) row.dataset.objectives = summary.objectives.length;
     row.querySelector(".sampler").textContent = summary.sampler;
     tbody.querySelector("tr.empty")?.remove();
     tbody.prepend(row);
   }
   setState(row, summary.state);
   setProgress(row, summary.n_done, summary.n_trials);
-  row.querySelector('[data-live="best-value"]').textContent = formatValue(summary.best_value);
+  showBest(row, summary.best_value, summary.front_size);
+}
+
+// Several objectives have no single best: their cell counts the Pareto front instead.
+function showBest(row, value, frontSize) {
+  const cell = row.querySelector('[data-live="best-value"]');
+  if (row.dataset.objectives) { if (frontSize !== undefined) cell.textContent = `${frontSize} on the front`; }
+  else cell.textContent = formatValue(value);
 }
 
 function renderAll(list) {
@@ -64,7 +72,7 @@ const progress = (message) => {
   const d = message.data;
   if (d.state) setState(row, d.state);
   if (d.n_done !== undefined) setProgress(row, d.n_done, d.n_trials);
-  if (d.best_value !== undefined) row.querySelector('[data-live="best-value"]').textContent = formatValue(d.best_value);
+  if (d.best_value !== undefined) showBest(row, d.best_value);
 };
 
 follow("/ws/studies/", initial.last_event_id, {
@@ -76,7 +84,8 @@ follow("/ws/studies/", initial.last_event_id, {
   study_started: (message) => { const row = known(message); if (row) setState(row, "running"); },
   best_updated: (message) => {
     const row = known(message);
-    if (row) row.querySelector('[data-live="best-value"]').textContent = formatValue(message.data.value);
+    if (row) showBest(row, message.data.value);
   },
+  pareto_updated: (message) => { const row = known(message); if (row) showBest(row, null, message.data.front_size); },
   after: markApplied,
 });

@@ -25,7 +25,10 @@ export class TrialTable {
   }
 
   buildHeader() {
-    const columns = [["number", "#"], ["state", "state"], ["value", this.study.metric], ["duration_ms", "duration"],
+    // Several objectives: a sortable column each, in place of the single value.
+    const objectives = this.study.objectives.length > 1
+      ? this.study.objectives.map((o, i) => [`objective.${i}`, o.metric]) : [["value", this.study.metric]];
+    const columns = [["number", "#"], ["state", "state"], ...objectives, ["duration_ms", "duration"],
                      ...this.params.map((p) => [`param.${p}`, p])];
     const row = document.querySelector("#trial-table thead tr");
     row.replaceChildren(...columns.map(([key, label]) => {
@@ -110,7 +113,9 @@ export class TrialTable {
       row.dataset.trial = trial.number;
       const link = document.createElement("a");
       link.href = trial.url; link.textContent = trial.number;
-      const cells = [link, trial.state, formatValue(trial.value),
+      const values = this.study.objectives.length > 1
+        ? this.study.objectives.map((_, i) => formatValue(trial.values?.[i] ?? null)) : [formatValue(trial.value)];
+      const cells = [link, trial.state, ...values,
                      trial.duration_ms === null ? "" : `${trial.duration_ms} ms`,
                      ...this.params.map((p) => formatValue(trial.params[p] ?? ""))];
       row.replaceChildren(...cells.map((content, i) => {
@@ -121,6 +126,7 @@ export class TrialTable {
           td.append(badge);
           // Successive halving / Hyperband: which rung stopped it.
           if (trial.rung !== null && trial.rung !== undefined) td.append(` rung ${trial.rung}`);
+          if (trial.feasible === false) td.append(" infeasible");
         } else td.append(content);
         return td;
       }));

@@ -136,6 +136,18 @@ class StudyForm(forms.ModelForm):
         required=False,
         widget=forms.Select(choices=[("", "---------"), ("minimize", "minimize"), ("maximize", "maximize")]),
     )
+    objectives = OptionalJSONField(
+        label="Several objectives",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="2-4 objectives in place of the metric and direction above (leave those blank), e.g. "
+        '[{"metric": "accuracy", "direction": "maximize"}, {"metric": "latency", "direction": "minimize"}].',
+    )
+    constraints = OptionalJSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text='Limits a trial must meet to count, e.g. [{"metric": "memory", "max": 2048}] (min, max or both).',
+    )
     sampler_type = forms.CharField(
         label="Sampler",
         widget=forms.Select(choices=sampler_choices),  # type: ignore[arg-type]  # Django 5 takes a callable
@@ -226,6 +238,8 @@ class StudyForm(forms.ModelForm):
             "executor": spec.get("executor", ""),
             "metric": spec.get("objective", {}).get("metric", ""),
             "direction": spec.get("objective", {}).get("direction", ""),
+            "objectives": spec.get("objectives"),
+            "constraints": spec.get("constraints"),
             "n_trials": spec.get("n_trials"),
             "sampler_type": sampler.pop("type", "random"),
             "pruner_type": pruner.pop("type", "none"),
@@ -249,8 +263,14 @@ class StudyForm(forms.ModelForm):
             "name": data.get("name", "").strip(),
             "description": data.get("description", ""),
             "executor": data.get("executor") or None,
-            "objective": {"metric": data.get("metric", "").strip(), "direction": data.get("direction") or None},
         }
+        objective = {"metric": data.get("metric", "").strip(), "direction": data.get("direction") or None}
+        # Several objectives replace the single one; both given is reported by the core.
+        if data.get("objectives") is None or objective["metric"] or objective["direction"]:
+            raw["objective"] = objective
+        for key in ("objectives", "constraints"):
+            if data.get(key) is not None:
+                raw[key] = data[key]
         sampler: dict[str, Any] = {"type": data.get("sampler_type") or None}
         extra = data.get("sampler_options") or {}
         if isinstance(extra, dict):
@@ -326,6 +346,10 @@ class StudyForm(forms.ModelForm):
             field = FIELD_FOR_PATH.get(path)
             if field is not None:
                 self.add_error(field, sentence(message))
+                continue
+            if path.startswith(("objectives", "constraints")):
+                field = "objectives" if path.startswith("objectives") else "constraints"
+                self.add_error(field, f"{path}: {message}")
                 continue
             if path.startswith("sampler."):
                 self.add_error("sampler_options", f"{path.removeprefix('sampler.')}: {message}")

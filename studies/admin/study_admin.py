@@ -51,7 +51,7 @@ class StudyAdmin(admin.ModelAdmin):
     actions = ["queue_selected", "clone_selected", "export_json", "export_csv", "fail_stale_selected"]
     fieldsets = (
         (None, {"fields": ("name", "description", "rendered_locked")}),
-        ("Executor and objective", {"fields": ("executor", "metric", "direction")}),
+        ("Executor and objective", {"fields": ("executor", "metric", "direction", "objectives", "constraints")}),
         ("Sampler", {"fields": ("sampler_type", "sampler_seed", "points_per_dim", "n_startup", "sampler_options")}),
         (
             "Pruner",

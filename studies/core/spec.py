@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import SpecError
+from .goals import Goals, Objective, parse_goals
 from .limits import (
     MAX_DESCRIPTION_LENGTH,
-    MAX_METRIC_LENGTH,
     key_path,
     shown,
     text_problem,
@@ -34,6 +34,8 @@ TOP_LEVEL_FIELDS = {
     "description",
     "executor",
     "objective",
+    "objectives",
+    "constraints",
     "sampler",
     "n_trials",
     "pruner",
@@ -54,6 +56,17 @@ class StudySpec:
     space: SearchSpace
     description: str = ""
     max_retries: int = 0  # times a failed trial (e.g. a lost remote client's) is re-queued
+    # Every objective (``metric``/``direction`` are the first's) and the constraints.
+    goals: Goals | None = None
+
+    def __post_init__(self) -> None:
+        if self.goals is None:
+            object.__setattr__(self, "goals", Goals((Objective(self.metric, self.direction),)))
+
+    @property
+    def all_goals(self) -> Goals:
+        assert self.goals is not None  # filled in by __post_init__
+        return self.goals
 
     def to_dict(self) -> dict[str, Any]:
         """The normalised JSON form: defaults filled in, round-trips through parse_spec."""
@@ -61,7 +74,7 @@ class StudySpec:
             "name": self.name,
             "description": self.description,
             "executor": self.executor,
-            "objective": {"metric": self.metric, "direction": self.direction.value},
+            **self.all_goals.to_spec(),
             "sampler": dict(self.sampler),
             "n_trials": self.n_trials,
             "pruner": dict(self.pruner),
@@ -102,22 +115,23 @@ def parse_spec(raw: Any, executors: Collection[str] | None = None, *, stored: bo
 
     executor = _parse_executor(raw.get("executor"), executors, errors)
 
-    metric, direction = _parse_objective(raw.get("objective"), errors)
     space = _section(errors, "search_space", parse_space, raw.get("search_space"), stored)
     pruner = _section(errors, "pruner", parse_pruner, raw.get("pruner"))
+    goals = parse_goals(raw, pruner, errors)
     sampler = _section(errors, "sampler", parse_sampler, raw.get("sampler", {"type": "random"}), space)
     n_trials = _parse_budget(raw.get("n_trials"), sampler, space, errors)
     max_retries = _parse_retries(raw.get("max_retries", 0), errors)
     if errors:
         raise SpecError(errors)
     # Reached only without errors, so every part parsed; this tells the type checker so.
-    assert metric is not None and direction is not None and n_trials is not None and space is not None
+    assert goals is not None and n_trials is not None and space is not None
     assert sampler is not None and pruner is not None
     return StudySpec(
         name=name,
         executor=executor,
-        metric=metric,
-        direction=direction,
+        metric=goals.objectives[0].metric,
+        direction=goals.objectives[0].direction,
+        goals=goals,
         sampler=sampler,
         pruner=pruner,
         n_trials=n_trials,
@@ -154,26 +168,6 @@ def _section(errors: list[tuple[str, str]], prefix: str, parse: Callable[..., T]
     except SpecError as exc:
         errors.extend(exc.prefixed(prefix).errors)
         return None
-
-
-def _parse_objective(raw: Any, errors: list[tuple[str, str]]) -> tuple[str | None, Direction | None]:
-    if not isinstance(raw, dict):
-        errors.append(("objective", 'must be an object like {"metric": "accuracy", "direction": "maximize"}'))
-        return None, None
-    for key in sorted(set(raw) - {"metric", "direction"}):
-        errors.append((key_path("objective", key), "is not an objective field; allowed: direction, metric"))
-    metric = raw.get("metric")
-    if not isinstance(metric, str) or not metric.strip():
-        errors.append(("objective.metric", "must be the name of the metric to optimise"))
-    elif problem := text_problem(metric, MAX_METRIC_LENGTH):
-        errors.append(("objective.metric", problem))
-    try:
-        direction = Direction(raw.get("direction")) if isinstance(raw.get("direction"), str) else None
-    except ValueError:
-        direction = None
-    if direction is None:
-        errors.append(("objective.direction", f"must be 'minimize' or 'maximize' (got {shown(raw.get('direction'))})"))
-    return metric, direction
 
 
 def _parse_budget(

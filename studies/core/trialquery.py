@@ -8,6 +8,7 @@ silently matching nothing. No Django: the read module turns a TrialQuery into SQ
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from .trials import TrialState
 
 SORT_COLUMNS = ("number", "value", "duration_ms", "state")
 PARAM_SORT_PREFIX = "param."
+OBJECTIVE_SORT = re.compile(r"objective\.([0-3])")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -50,6 +52,12 @@ class TrialQuery:
     def sort_param(self) -> str | None:
         key = self.sort_key
         return key[len(PARAM_SORT_PREFIX) :] if key.startswith(PARAM_SORT_PREFIX) else None
+
+    @property
+    def sort_objective(self) -> int | None:
+        """Several objectives: ``objective.<i>`` sorts by the i-th objective's value."""
+        match = OBJECTIVE_SORT.fullmatch(self.sort_key)
+        return int(match.group(1)) if match else None
 
 
 def _first(raw: Mapping[str, Sequence[str]], key: str) -> str | None:
@@ -126,11 +134,11 @@ def _sort(raw: Mapping[str, Sequence[str]], space: SearchSpace, errors: list[tup
             errors.append(
                 ("sort", f"no parameter named {key[len(PARAM_SORT_PREFIX) :]!r}; parameters are {_known(space)}")
             )
-    elif key not in SORT_COLUMNS:
+    elif key not in SORT_COLUMNS and not OBJECTIVE_SORT.fullmatch(key):
         errors.append(
             (
                 "sort",
-                f"must be one of {', '.join(SORT_COLUMNS)} or param.<name>, "
+                f"must be one of {', '.join(SORT_COLUMNS)}, param.<name> or objective.<0-3>, "
                 f"optionally with a leading '-', got {sort!r}",
             )
         )

@@ -44,6 +44,10 @@ class FrozenTrial:
     # Objective metric reported at each step (step -> value), for pruners and samplers.
     intermediate: Mapping[int, float] = field(default_factory=dict)
     pruned_step: int | None = None
+    # Completed trials of a study with several objectives or constraints: every
+    # objective's value (the spec's order) and the final metrics (constraint values).
+    values: tuple[float, ...] | None = None
+    metrics: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def is_finished(self) -> bool:

@@ -11,7 +11,7 @@ def my_model(params, trial):
 """
 
 # Built-ins register on import; Django's autodiscovery imports this package.
-from . import analytic, sklearn_demos  # noqa: F401
+from . import analytic, multiobjective, sklearn_demos  # noqa: F401
 from .context import TrialContext, run_executor
 from .registry import ExecutorInfo, TrialPruned, executor, registry
 

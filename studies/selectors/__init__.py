@@ -25,7 +25,8 @@ from .cursor import (
     read_log,
     read_tail,
 )
-from .exports import intermediate_by_trial, trial_rows
+from .exports import intermediate_by_trial, pareto_front_numbers, trial_rows
+from .pareto import pareto_data
 from .plots import history_all, plot_data
 from .snapshots import history_snapshots, peers_at_step, reported_values
 from .studies import (
@@ -59,6 +60,8 @@ __all__ = [
     "issued_event_id",
     "last_event_id",
     "list_snapshot",
+    "pareto_data",
+    "pareto_front_numbers",
     "peers_at_step",
     "plot_data",
     "progress_percent",

@@ -21,3 +21,8 @@ def intermediate_by_trial(study: Study) -> dict[int, list[list[Any]]]:
 
 def trial_rows(study: Study) -> Iterator[Trial]:
     return Trial.objects.filter(study=study).order_by("number").iterator(chunk_size=2000)
+
+
+def pareto_front_numbers(study: Study) -> list[int]:
+    """Numbers of the trials on a several-objective study's Pareto front, in order."""
+    return list(Trial.objects.filter(study=study, on_front=True).order_by("number").values_list("number", flat=True))

@@ -24,11 +24,13 @@ def history_snapshots(study: Study, metric: str) -> list[FrozenTrial]:
             value=value,
             intermediate=intermediate.get(pk, {}),
             pruned_step=pruned_step,
+            values=None if values is None else tuple(values),
+            metrics=metrics or {},
         )
-        for pk, number, state, params, value, pruned_step in (
+        for pk, number, state, params, value, pruned_step, values, metrics in (
             Trial.objects.filter(study=study)
             .order_by("number")
-            .values_list("pk", "number", "state", "params", "value", "pruned_step")
+            .values_list("pk", "number", "state", "params", "value", "pruned_step", "objective_values", "metrics")
         )
     ]
 

@@ -87,6 +87,8 @@ def study_summary(study: Study) -> StudySummary:
         "started_at": iso(study.started_at),
         "finished_at": iso(study.finished_at),
         "url": reverse("studies:study", args=[study.pk]),
+        "objectives": study.spec.get("objectives") or [study.spec["objective"]],
+        "front_size": study.front_size,
     }
 
 

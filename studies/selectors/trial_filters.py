@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import FloatField, Q, QuerySet, Subquery
 from django.db.models.expressions import OuterRef
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast
 
 from ..core.paramcolumns import column_of, column_value
 from ..core.space import SearchSpace
@@ -95,9 +97,13 @@ def number_plan(study: Study, query: TrialQuery, space: SearchSpace) -> NumberPl
     if query.states:
         rows = rows.filter(state__in=query.states)
     key = query.sort_key
-    order = [f"-{key}" if query.descending else key] + ([] if key == "number" else ["number"])
     narrow = candidates is not None
-    if key not in NULLABLE_COLUMNS:
+    if query.sort_objective is not None:
+        # Several objectives: the i-th value of the stored list (no index; such studies are small).
+        rows = rows.alias(objective=Cast(KeyTransform(str(query.sort_objective), "objective_values"), FloatField()))
+        key = "objective"
+    order = [f"-{key}" if query.descending else key] + ([] if key == "number" else ["number"])
+    if key not in (*NULLABLE_COLUMNS, "objective"):
         return NumberPlan(_numbers(rows.order_by(*order)), None, rows.order_by(), bool(names), narrow)
     present = rows.filter(**{f"{key}__isnull": False}).order_by(*order)
     absent = rows.filter(**{f"{key}__isnull": True}).order_by("number")

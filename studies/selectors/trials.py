@@ -28,7 +28,18 @@ from .trial_filters import NumberPlan, number_plan
 MAX_RUNG_STEP = 2**31
 COUNT_CAP = 500  # matches counted exactly when parameters filter; past it "500+"
 EXACT_COUNT_TRIALS = 2_000  # a study this small has every filtered count exact (a few thousand probes)
-TRIAL_COLUMNS = ("id", "number", "state", "params", "value", "duration_ms", "pruned_step", "error")
+TRIAL_COLUMNS = (
+    "id",
+    "number",
+    "state",
+    "params",
+    "value",
+    "duration_ms",
+    "pruned_step",
+    "error",
+    "objective_values",
+    "feasible",
+)
 
 
 class TrialView(TypedDict):
@@ -65,6 +76,8 @@ def trial_row(study_id: int, row: dict[str, Any], pruner: dict[str, Any] | None 
         "rung": stopped_at_rung(pruner or {"type": "none"}, row["number"], row["pruned_step"]),
         "error": (row["error"] or "")[:200],
         "url": reverse("studies:trial", args=[study_id, row["number"]]),
+        "values": row["objective_values"],
+        "feasible": row["feasible"],
     }
 
 

@@ -20,6 +20,7 @@ from django.db.models import DurationField, Value
 from django.db.models.functions import Now
 
 from .. import events
+from ..core.errors import ObjectiveError
 from ..core.outcome import check_reported, objective_from_result
 from ..core.params import check_params
 from ..core.pruners import make_pruner
@@ -29,6 +30,7 @@ from ..models import Study, StudyState, Trial
 from ..payloads import TrialEnqueued
 from ..pruning import should_prune
 from ..selectors import reported_values
+from . import pareto
 from .errors import StudyExists
 from .studies import create_study, start_study, study_spec
 from .study_row import lock_study_row
@@ -130,7 +132,7 @@ def ask(study: Study, *, worker: str = "", request_id: str = "") -> Trial:
 
 def _sampler(study: Study):
     spec = study_spec(study)
-    return make_sampler(spec.sampler, spec.space, spec.direction)
+    return make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
 
 
 def _nothing_to_hand_out(study: Study) -> Conflict:
@@ -182,7 +184,10 @@ def outcome_of(study: Study, state: str, **given: Any) -> TrialOutcome:
                 raise Conflict(f"value {value} and metrics.{study.metric} {metrics[study.metric]} disagree; give one")
             metrics[study.metric] = value
         value, metrics = objective_from_result(metrics, study.metric)
-        return TrialOutcome.completed(value, metrics)
+        judged = pareto.judge(pareto.goals_of(study), TrialOutcome.completed(value, metrics))
+        if judged.outcome.state is not TrialState.COMPLETED:  # several objectives: one is missing
+            raise ObjectiveError(judged.outcome.error)
+        return judged.outcome
     if state == TrialState.PRUNED.value:
         return TrialOutcome.pruned(given.get("step"), "pruned by the remote client")
     return TrialOutcome.failed(given.get("error") or "failed by the remote client", given.get("traceback") or "")

@@ -56,8 +56,10 @@ def lock_study_row(study_id: int) -> StudyRow:
     )
 
 
-def count_finished(trial: Trial, now) -> StudyRow:
+def count_finished(trial: Trial, now, may_be_best: bool = True) -> StudyRow:
     """Count a finished trial on its study and take the best if it improves on it.
+
+    ``may_be_best``: False for an infeasible trial, or one of a several-objective study.
 
     One statement that also locks the row and returns what the events and a following
     claim need (UPDATE ... RETURNING, on PostgreSQL and SQLite >= 3.35), where the ORM
@@ -65,7 +67,7 @@ def count_finished(trial: Trial, now) -> StudyRow:
     """
     study_table = connection.ops.quote_name(Study._meta.db_table)
     trial_table = connection.ops.quote_name(Trial._meta.db_table)
-    completed = trial.state == TrialState.COMPLETED.value
+    completed = trial.state == TrialState.COMPLETED.value and may_be_best
     improves = (
         "%s AND (best_value IS NULL OR (direction = 'minimize' AND best_value > %s) "
         "OR (direction = 'maximize' AND best_value < %s))"

@@ -34,7 +34,7 @@ from ..payloads import (
     TrialStarted,
 )
 from ..selectors.snapshots import history_snapshots
-from . import proposals
+from . import pareto, proposals
 from .proposals import PROPOSAL_ATTEMPTS, TERMINAL, Proposal, StaleProposal
 from .step import Step
 from .studies import study_spec
@@ -121,7 +121,7 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
 
 def _sampler_of(study: Study):
     spec = study_spec(study)
-    return make_sampler(spec.sampler, spec.space, spec.direction)
+    return make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
 
 
 def _claim_without_commit(
@@ -226,7 +226,12 @@ def _finish_without_commit(trial: Trial, outcome: TrialOutcome, only_if_running:
     rows = Trial.objects.filter(pk=trial.pk)
     if only_if_running:
         rows = rows.filter(state=TrialState.RUNNING.value)
+    # Objective vector and feasibility (several objectives, constraints): services.pareto.
+    goals = pareto.goals_of(trial.study)
+    judged = pareto.judge(goals, outcome)
+    outcome = judged.outcome
     changed = rows.update(
+        **judged.fields(),
         state=outcome.state.value,
         value=outcome.value,
         metrics=dict(outcome.metrics),
@@ -239,10 +244,11 @@ def _finish_without_commit(trial: Trial, outcome: TrialOutcome, only_if_running:
     if not changed:
         return Step(None)
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
-    study = count_finished(trial, now)
+    study = count_finished(trial, now, may_be_best=pareto.counts_for_best(goals, judged))
     emitted: list[Payload] = [_terminal_event(trial, outcome, duration_ms)]
     if outcome.state is TrialState.COMPLETED and _holds_the_best(study, trial):
         emitted.append(BestUpdated(number=trial.number, value=trial.value, params=trial.params))
+    emitted += pareto.update_front_without_commit(trial, goals, judged).events
     emitted.append(StudyProgress.of(study))
     emitted += _complete_study_without_commit(study).events
     return Step(study, emitted)

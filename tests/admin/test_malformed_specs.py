@@ -83,6 +83,7 @@ def as_form(spec: Any) -> dict:
         "n_trials": text(spec.get("n_trials")),
         **{key: text(pruner.get(key)) for key in ("n_warmup_steps", "n_min_trials", "percentile")},
         "pruner_type": text(pruner.get("type", "none")),
+        **{key: json.dumps(spec[key]) for key in ("objectives", "constraints") if key in spec},
     }
     space = spec.get("search_space")
     rows = [row(item) for item in space] if isinstance(space, list) else []

@@ -382,3 +382,17 @@ def test_editing_in_the_admin_keeps_the_specs_max_retries(staff_client):
     assert response.status_code == 302
     study.refresh_from_db()
     assert study.description == "retried" and study.spec["max_retries"] == 2
+
+
+def test_it_creates_and_edits_a_study_with_several_objectives_and_constraints(staff_client):
+    objectives = '[{"metric": "loss", "direction": "minimize"}, {"metric": "size", "direction": "maximize"}]'
+    data = form_data(metric="", direction="", objectives=objectives, constraints='[{"metric": "mem", "max": 3}]')
+    assert staff_client.post(ADD_URL, data).status_code == 302
+    study = Study.objects.get(name="admin-quadratic")
+    assert [o["metric"] for o in study.spec["objectives"]] == ["loss", "size"]
+    assert study.spec["constraints"] == [{"metric": "mem", "max": 3.0}]
+    form = staff_client.get(change_url(study)).context["adminform"].form
+    assert "size" in form["objectives"].value() and "mem" in form["constraints"].value()
+    data["constraints"] = '[{"metric": "mem", "min": 5, "max": 3}]'
+    form = staff_client.post(change_url(study), data).context["adminform"].form
+    assert "constraints[0].min" in " ".join(form.errors["constraints"])

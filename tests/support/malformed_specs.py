@@ -27,6 +27,8 @@ VALID = {
     ],
 }
 XSS_NAME = "<img src=x onerror=alert(1)>"
+LOSS = {"metric": "loss", "direction": "minimize"}
+SIZE = {"metric": "size", "direction": "minimize"}
 
 
 def spec(**changes: Any) -> dict:
@@ -195,4 +197,33 @@ MALFORMED: list[tuple[str, dict | str, str]] = [
     ("when-on-a-float", dims(dim(name="f"), dim(when={"f": [0.5]})), "search_space[1].when.f"),
     ("when-cycle", dims(cat("a", when={"b": ["x"]}), cat("b", ("x", "y"), when={"a": ["a"]})), "search_space"),
     ("when-chain-400-children-first", dims(*chain(400)), "search_space"),
+    # --- several objectives and constraints (DESIGN.md section 9)
+    ("objectives-and-objective", spec(objectives=[LOSS, SIZE]), "objectives"),
+    ("objectives-only-one", spec(objective=..., objectives=[LOSS]), "objectives"),
+    ("objectives-five", spec(objective=..., objectives=[{**LOSS, "metric": f"m{i}"} for i in range(5)]), "objectives"),
+    ("objectives-a-dict", spec(objective=..., objectives=LOSS), "objectives"),
+    ("objectives-repeated-metric", spec(objective=..., objectives=[LOSS, LOSS]), "objectives[1].metric"),
+    (
+        "objectives-bad-direction",
+        spec(objective=..., objectives=[LOSS, {**SIZE, "direction": "up"}]),
+        "objectives[1].direction",
+    ),
+    (
+        "objectives-metric-nul",
+        spec(objective=..., objectives=[LOSS, {**SIZE, "metric": "s\x00"}]),
+        "objectives[1].metric",
+    ),
+    ("objectives-with-a-pruner", spec(objective=..., objectives=[LOSS, SIZE], pruner={"type": "median"}), "pruner"),
+    ("constraint-on-the-objective", spec(constraints=[{"metric": "loss", "max": 1}]), "constraints[0].metric"),
+    ("constraint-min-above-max", spec(constraints=[{"metric": "mem", "min": 2, "max": 1}]), "constraints[0].min"),
+    ("constraint-without-bounds", spec(constraints=[{"metric": "mem"}]), "constraints[0]"),
+    ("constraint-bound-a-string", spec(constraints=[{"metric": "mem", "max": "2"}]), "constraints[0].max"),
+    ("constraint-bound-infinite", spec(constraints=[{"metric": "mem", "max": float("inf")}]), "constraints[0].max"),
+    (
+        "constraint-repeated",
+        spec(constraints=[{"metric": "mem", "max": 1}, {"metric": "mem", "min": 0}]),
+        "constraints[1].metric",
+    ),
+    ("constraint-unknown-key", spec(constraints=[{"metric": "mem", "maximum": 1}]), "constraints[0].maximum"),
+    ("constraints-not-a-list", spec(constraints={"metric": "mem", "max": 1}), "constraints"),
 ]

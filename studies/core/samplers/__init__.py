@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SpecError
+from ..goals import Goals
 from ..limits import shown
 from ..space import SearchSpace
 from ..trials import Direction
 from .base import Sampler
 from .bayesian import BayesianSampler
 from .grid import GridSampler
+from .multiobjective import GoalsBayesianSampler
 from .random import RandomSampler
 
 SAMPLERS: dict[str, type[Sampler]] = {
@@ -33,5 +35,10 @@ def parse_sampler(raw: Any, space: SearchSpace | None) -> dict[str, Any]:
     return SAMPLERS[kind].parse_config(raw, space)
 
 
-def make_sampler(config: dict[str, Any], space: SearchSpace, direction: Direction) -> Sampler:
+def make_sampler(
+    config: dict[str, Any], space: SearchSpace, direction: Direction, goals: Goals | None = None
+) -> Sampler:
+    """``goals`` with several objectives or constraints: the bayesian sampler models them all."""
+    if config["type"] == "bayesian" and goals is not None and (goals.is_multi or goals.constraints):
+        return GoalsBayesianSampler(space, direction, config, goals)
     return SAMPLERS[config["type"]](space, direction, config)

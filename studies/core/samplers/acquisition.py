@@ -13,6 +13,7 @@ choice of each categorical column on the winners and polish again.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 from scipy.optimize import minimize
@@ -62,8 +63,32 @@ def log_ei_with_grad(gp: GaussianProcess, xs: Array, best: float) -> tuple[Array
     return np.log(sigma) + lh, grad
 
 
+class LogEI:
+    """log EI below ``best`` as an acquisition: ``acq(xs)`` and ``acq.with_grad(xs)``."""
+
+    def __init__(self, gp: GaussianProcess, best: float) -> None:
+        self.gp, self.best = gp, best
+
+    def __call__(self, xs: Array) -> Array:
+        return log_ei(self.gp, xs, self.best)
+
+    def with_grad(self, xs: Array) -> tuple[Array, Array]:
+        return log_ei_with_grad(self.gp, xs, self.best)
+
+
+class Acquisition(Protocol):
+    def __call__(self, xs: Array) -> Array: ...
+
+    def with_grad(self, xs: Array) -> tuple[Array, Array]: ...
+
+
 def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxiter: int = 50) -> Array:
-    """L-BFGS-B on the active numeric columns of every start at once."""
+    """L-BFGS-B of log EI on the active numeric columns of every start at once."""
+    return polish_acquisition(LogEI(gp, best), enc, starts, maxiter)
+
+
+def polish_acquisition(acq: Acquisition, enc: Encoding, starts: Array, maxiter: int = 50) -> Array:
+    """L-BFGS-B of any smooth acquisition on the active numeric columns of every start at once."""
     free = enc.active_numeric(starts)
     if not free.any():
         return starts
@@ -73,7 +98,7 @@ def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxit
     def objective(flat: Array) -> tuple[float, Array]:
         xs = fixed.copy().ravel()
         xs[index] = flat
-        values, grad = log_ei_with_grad(gp, xs.reshape(starts.shape), best)
+        values, grad = acq.with_grad(xs.reshape(starts.shape))
         return -float(values.sum()), -grad.ravel()[index]
 
     result = minimize(
@@ -89,7 +114,7 @@ def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxit
     return out.reshape(starts.shape)
 
 
-def categorical_sweep(gp: GaussianProcess, enc: Encoding, row: Array, best: float) -> Array:
+def categorical_sweep(enc: Encoding, row: Array) -> Array:
     """Every configuration one categorical change away from ``row`` (canonical rows)."""
     variants = []
     for j in np.flatnonzero(enc.is_categorical):
@@ -123,23 +148,29 @@ def maximise(
     gp: GaussianProcess, enc: Encoding, incumbents: Array, best: float, rng: np.random.Generator, n_starts: int = 4
 ) -> tuple[Array, Array]:
     """Canonical candidate rows and their logEI, best first."""
+    return maximise_acquisition(LogEI(gp, best), enc, incumbents, rng, n_starts)
+
+
+def maximise_acquisition(
+    acq: Acquisition, enc: Encoding, incumbents: Array, rng: np.random.Generator, n_starts: int = 4
+) -> tuple[Array, Array]:
+    """Canonical candidate rows and their acquisition values, best first."""
     uniform = candidates(enc, incumbents, n_uniform=2048, n_local=0, rng=rng)
     local = candidates(enc, incumbents, n_uniform=0, n_local=512, rng=rng)[0:]
     pool = np.vstack([uniform, local])
-    uniform_scores, local_scores = log_ei(gp, uniform, best), log_ei(gp, local, best)
+    uniform_scores, local_scores = acq(uniform), acq(local)
     # Starts from both pools: the best far from the incumbents as well as near them.
     starts = np.vstack([uniform[np.argsort(-uniform_scores)[:n_starts]], local[np.argsort(-local_scores)[:n_starts]]])
-    polished = enc.canonical(polish(gp, enc, starts, best))
+    polished = enc.canonical(polish_acquisition(acq, enc, starts))
     found = np.vstack([polished, starts])
     if enc.is_categorical.any():
-        top = found[np.argmax(log_ei(gp, found, best))]
-        swept = categorical_sweep(gp, enc, top, best)
+        top = found[np.argmax(acq(found))]
+        swept = categorical_sweep(enc, top)
         if len(swept):
-            swept_scores = log_ei(gp, swept, best)
-            winner = swept[np.argsort(-swept_scores)[:1]]
-            found = np.vstack([found, enc.canonical(polish(gp, enc, winner, best)), winner])
+            winner = swept[np.argsort(-acq(swept))[:1]]
+            found = np.vstack([found, enc.canonical(polish_acquisition(acq, enc, winner)), winner])
     # The pool was scored above: score only the rows the searches added.
-    values = np.concatenate([log_ei(gp, found, best), uniform_scores, local_scores])
+    values = np.concatenate([acq(found), uniform_scores, local_scores])
     found = np.vstack([found, pool])
     order = np.argsort(-values, kind="stable")
     return found[order], values[order]

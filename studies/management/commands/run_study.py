@@ -126,6 +126,8 @@ class Command(BaseCommand):
         study.refresh_from_db()
         counts = ", ".join(f"{n} {state}" for state, n in sorted(summary.by_state.items())) or "no trials"
         best = "none yet" if study.best_value is None else f"{study.best_value:.6g} (trial {study.best_trial_number})"
+        if "objectives" in study.spec:  # several objectives: a front, not one best
+            best = f"Pareto front of {study.front_size} trial(s)"
         self.stdout.write(
             f"study {study.name}: {study.state}, {study.n_done}/{study.n_trials} done; this run: {counts} "
             f"in {time.monotonic() - started:.1f}s; best {best}"
