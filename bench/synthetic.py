@@ -16,23 +16,10 @@ SPEC_SPACE = [
 ]
 
 
-def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100):
-    """``n_trials`` trials (8 in 10 completed, the rest pruned or failed), learning curves of
-    20 steps on the last ``curves`` trials, and one progress event per trial."""
-    from studies import services
-    from studies.models import Study, StudyEvent, Trial, TrialValue
+def _trial_rows(study, n_trials: int, seed: int) -> list:
+    """8 in 10 completed, the rest pruned or failed; random parameters and durations."""
+    from studies.models import Trial
 
-    study = services.create_study(
-        {
-            "name": name,
-            "executor": "mixed",
-            "objective": {"metric": "value", "direction": "minimize"},
-            "sampler": {"type": "random", "seed": seed},
-            "n_trials": n_trials,
-            "search_space": SPEC_SPACE,
-        },
-        replace=True,
-    )
     rng = random.Random(seed)
     states = ["completed"] * 8 + ["pruned", "failed"]
     rows = []
@@ -52,7 +39,27 @@ def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100)
                 value=rng.uniform(0, 100) if state == "completed" else None,
             )
         )
-    Trial.objects.bulk_create(rows, batch_size=5000)
+    return rows
+
+
+def build_finished_study(name: str, n_trials: int, seed: int, curves: int = 100):
+    """``n_trials`` trials (8 in 10 completed, the rest pruned or failed), learning curves of
+    20 steps on the last ``curves`` trials, and one progress event per trial."""
+    from studies import services
+    from studies.models import Study, StudyEvent, Trial, TrialValue
+
+    study = services.create_study(
+        {
+            "name": name,
+            "executor": "mixed",
+            "objective": {"metric": "value", "direction": "minimize"},
+            "sampler": {"type": "random", "seed": seed},
+            "n_trials": n_trials,
+            "search_space": SPEC_SPACE,
+        },
+        replace=True,
+    )
+    Trial.objects.bulk_create(_trial_rows(study, n_trials, seed), batch_size=5000)
     _record_params(study)
     recent = Trial.objects.filter(study=study).order_by("-number").values_list("id", flat=True)[:curves]
     TrialValue.objects.bulk_create(

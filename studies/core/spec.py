@@ -99,20 +99,7 @@ def parse_spec(raw: Any, executors: Collection[str] | None = None, *, stored: bo
     for key in sorted(set(raw) - TOP_LEVEL_FIELDS):
         errors.append((key_path("", key), f"is not a spec field; allowed: {', '.join(sorted(TOP_LEVEL_FIELDS))}"))
 
-    name: Any = raw.get("name")
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        errors.append(
-            (
-                "name",
-                f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {shown(name)})",
-            )
-        )
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        errors.append(("description", "must be a string"))
-    elif problem := text_problem(description, MAX_DESCRIPTION_LENGTH, controls=True):
-        errors.append(("description", problem))
-
+    name, description = _parse_labels(raw, errors)
     executor = _parse_executor(raw.get("executor"), executors, errors)
 
     space = _section(errors, "search_space", parse_space, raw.get("search_space"), stored)
@@ -139,6 +126,24 @@ def parse_spec(raw: Any, executors: Collection[str] | None = None, *, stored: bo
         description=description,
         max_retries=max_retries,
     )
+
+
+def _parse_labels(raw: dict[str, Any], errors: list[tuple[str, str]]) -> tuple[Any, Any]:
+    """The study's name and description, as given (checked into ``errors``)."""
+    name: Any = raw.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        errors.append(
+            (
+                "name",
+                f"must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (got {shown(name)})",
+            )
+        )
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        errors.append(("description", "must be a string"))
+    elif problem := text_problem(description, MAX_DESCRIPTION_LENGTH, controls=True):
+        errors.append(("description", problem))
+    return name, description
 
 
 def _parse_executor(raw: Any, executors: Collection[str] | None, errors: list[tuple[str, str]]) -> str:

@@ -71,6 +71,26 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def assert_declared_lost_after_the_grace(remote, study, lost: int, killed_at: float) -> None:
+    lost_trial = wait_for(
+        lambda: (t := remote.trial(study.id, lost))["state"] != "running" and t,
+        timeout=GRACE + 30,
+        what=f"trial {lost} to be declared lost",
+    )
+    assert lost_trial["state"] == "failed" and "lost" in lost_trial["error"]
+    assert time.monotonic() - killed_at >= GRACE  # not before the grace period
+
+
+def open_live_study_page(chromium, daphne):
+    page = chromium.new_context().new_page()
+    log_in(page, daphne.url)
+    page.get_by_role("link", name="remote-e2e", exact=True).click()
+    page.wait_for_selector("#connection[data-state=live]")
+    assert page.inner_text('[data-live="progress"]') == "0%"
+    page.evaluate("window.__notReloaded = true")
+    return page
+
+
 def test_client_processes_in_their_own_venv_run_a_live_study_and_a_killed_one_is_declared_lost(
     tmp_path, migrated_postgres_url, redis_url, start_daphne, chromium, client_venv
 ):
@@ -85,12 +105,7 @@ def test_client_processes_in_their_own_venv_run_a_live_study_and_a_killed_one_is
         remote_spec("remote-e2e", n_trials=N_TRIALS, pruner=pruner, search_space=space)
     )
 
-    page = chromium.new_context().new_page()
-    log_in(page, daphne.url)
-    page.get_by_role("link", name="remote-e2e", exact=True).click()
-    page.wait_for_selector("#connection[data-state=live]")
-    assert page.inner_text('[data-live="progress"]') == "0%"
-    page.evaluate("window.__notReloaded = true")
+    page = open_live_study_page(chromium, daphne)
 
     script = tmp_path / "train.py"
     script.write_text(TRAINING_SCRIPT)
@@ -112,13 +127,7 @@ def test_client_processes_in_their_own_venv_run_a_live_study_and_a_killed_one_is
         for process in clients:
             process.kill()
 
-    lost_trial = wait_for(
-        lambda: (t := remote.trial(study.id, lost))["state"] != "running" and t,
-        timeout=GRACE + 30,
-        what=f"trial {lost} to be declared lost",
-    )
-    assert lost_trial["state"] == "failed" and "lost" in lost_trial["error"]
-    assert time.monotonic() - killed_at >= GRACE  # not before the grace period
+    assert_declared_lost_after_the_grace(remote, study, lost, killed_at)
 
     page.wait_for_function("() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'")
     assert page.evaluate("window.__notReloaded === true")  # updated live, never reloaded

@@ -36,6 +36,24 @@ def log_in(page, base_url: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
+def run_two_workers_while_watching(project, page) -> None:
+    """Two paced workers run the study while ``page`` waits for 100%."""
+    project.env["SOMATIZE_TEST_SLEEP"] = "0.15"  # paced, so the page sees the trials arrive one by one
+    # Two workers: their events commit interleaved, and with Redis their publishes can
+    # arrive out of order; the page must still see every event once, in id order.
+    workers = [project.start("run_study", "live") for _ in range(2)]
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
+        )
+        for worker in workers:
+            assert worker.wait(timeout=60) == 0, worker.stderr.read()
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+
+
 def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     project.run("create_login", "viewer", "--password", "viewer-password")
     spec = project.write_spec(
@@ -61,20 +79,7 @@ def watch_a_study_run_to_the_end(project, daphne, browser) -> None:
     page.evaluate("window.__notReloaded = true")
     cursor = page.evaluate("JSON.parse(document.getElementById('initial-data').textContent).last_event_id")
 
-    project.env["SOMATIZE_TEST_SLEEP"] = "0.15"  # paced, so the page sees the trials arrive one by one
-    # Two workers: their events commit interleaved, and with Redis their publishes can
-    # arrive out of order; the page must still see every event once, in id order.
-    workers = [project.start("run_study", "live") for _ in range(2)]
-    try:
-        page.wait_for_function(
-            "() => document.querySelector('[data-live=\"progress\"]').textContent === '100%'", timeout=WAIT_MS
-        )
-        for worker in workers:
-            assert worker.wait(timeout=60) == 0, worker.stderr.read()
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+    run_two_workers_while_watching(project, page)
     assert page.evaluate("window.__notReloaded === true")  # updated in place, never reloaded
     assert page.inner_text('[data-live="trials-done"]') == str(N_TRIALS)
     page.wait_for_selector('[data-live="state"][data-state="completed"]')
