@@ -173,9 +173,15 @@ def project(tmp_path, migrated_sqlite) -> Project:
     return Project(tmp_path)
 
 
-@pytest.fixture(scope="session")
-def chromium_browser():
-    """One Chromium for the whole session: launching it costs seconds, a new context milliseconds."""
+@pytest.fixture
+def chromium():
+    """Debian's Chromium through Playwright, launched for one test and closed after it.
+
+    Not shared across tests: while Playwright's sync API is started it leaves an event
+    loop running in this thread, which makes Django's ORM refuse to run ("async
+    context") and pytest-asyncio refuse to start its loop in every later test of the
+    worker that has nothing to do with a browser.
+    """
     from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
     require_chromium()
@@ -187,14 +193,3 @@ def chromium_browser():
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture
-def chromium(chromium_browser):
-    """Debian's Chromium through Playwright. What a test opens in it (contexts and their pages,
-    cookies, storage) is closed after the test, so every test starts from a clean browser."""
-    opened_before = set(chromium_browser.contexts)
-    yield chromium_browser
-    for context in chromium_browser.contexts:
-        if context not in opened_before:
-            context.close()

@@ -42,14 +42,18 @@ def judge(goals: Goals, outcome: TrialOutcome) -> Judged:
     """Objective values and feasibility of a completed outcome; a missing objective fails it."""
     if outcome.state is not TrialState.COMPLETED:
         return Judged(outcome)
-    values = goals.values_of(outcome.metrics)
+    metrics = dict(outcome.metrics)
+    if not goals.is_multi and outcome.value is not None:
+        # One objective: the outcome's value is that objective (a bare value told or set in code).
+        metrics.setdefault(goals.metrics[0], outcome.value)
+    values = goals.values_of(metrics)
     if values is None:
-        missing = ", ".join(m for m in goals.metrics if m not in outcome.metrics)
-        got = ", ".join(sorted(outcome.metrics)) or "nothing"
+        missing = ", ".join(m for m in goals.metrics if m not in metrics)
+        got = ", ".join(sorted(metrics)) or "nothing"
         return Judged(
             TrialOutcome.failed(f"objective metric(s) {missing} missing from the result (got {got}); return every one")
         )
-    return Judged(outcome, values, goals.feasible(outcome.metrics))
+    return Judged(outcome, values, goals.feasible(metrics))
 
 
 def counts_for_best(goals: Goals, judged: Judged) -> bool:
