@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.latency import percentile  # noqa: E402
 from tests.conftest import Project  # noqa: E402  (the same subprocess helpers as the tests)
+from tests.support.browser import log_in_as  # noqa: E402
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Daphne  # noqa: E402
 
 SPEC = {
@@ -98,11 +99,7 @@ def frame_times(project: Project, lines: int) -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page()
-            page.goto(f"{daphne.url}/login/")
-            page.fill("input[name=username]", "bench")
-            page.fill("input[name=password]", "bench-password-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{daphne.url}/")
+            log_in_as(page, daphne.url, "bench", "bench-password-1")
             page.goto(f"{daphne.url}/studies/{study_id}/trials/0/")
             if page.locator("#connection").count() == 0:
                 raise SystemExit(f"the trial page did not load: {page.url}\n{page.content()[:2000]}")

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import Project  # noqa: E402  (the same subprocess helpers as the tests)
+from tests.support.browser import log_in_as  # noqa: E402
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Daphne  # noqa: E402
 
 # Events whose arrival changes what the study page shows.
@@ -73,11 +74,7 @@ def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) ->
     daphne = Daphne(project.env).start()
     try:
         page = browser.new_context(viewport={"width": 1280, "height": height}).new_page()
-        page.goto(f"{daphne.url}/login/")
-        page.fill("input[name=username]", "bench")
-        page.fill("input[name=password]", "bench-password")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{daphne.url}/")
+        log_in_as(page, daphne.url, "bench", "bench-password")
         page.goto(f"{daphne.url}/studies/1/")
         page.wait_for_selector("#connection[data-state=live]")
         worker = project.start("run_study", "latency")

@@ -25,3 +25,12 @@ def require_chromium() -> None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + "; CI must run the browser tests")
         pytest.skip(message)
+
+
+def log_in_as(page, base_url: str, username: str, password: str) -> None:
+    """Log ``page`` in through the login form and wait for the study list."""
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")

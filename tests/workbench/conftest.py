@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from tests.conftest import Project
+from tests.support.browser import log_in_as
 from tests.web.conftest import Daphne
 
 
@@ -30,11 +31,7 @@ def study_id(project: Project, name: str) -> int:
 
 def open_as(browser, base_url: str, username: str, path: str):
     page = browser.new_context().new_page()  # its own session
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"{username}-password-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    log_in_as(page, base_url, username, f"{username}-password-1")
     page.goto(f"{base_url}{path}")
     page.wait_for_selector("#connection[data-state=live]")
     return page
