@@ -1,4 +1,4 @@
-"""Latency from a trial's commit to the browser's DOM update, p50 and p95.
+"""Latency from a trial's commit to the browser's DOM update (and to the frame's arrival in the browser), p50 and p95.
 
     .venv/bin/python bench/latency.py [--trials 150] [--sleep 0.05] [--modes embedded,redis]
 
@@ -50,7 +50,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) -> list[float]:
+def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) -> list[tuple[float, float]]:
+    """(commit -> DOM updated, commit -> frame received by the browser) for each drawn event, ms."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"somatize-latency-{mode}-"))
     project = Project(
         data_dir,
@@ -75,6 +76,7 @@ def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) ->
     try:
         page = browser.new_context(viewport={"width": 1280, "height": height}).new_page()
         log_in_as(page, daphne.url, "bench", "bench-password")
+        clock = FrameClock(page)
         page.goto(f"{daphne.url}/studies/1/")
         page.wait_for_selector("#connection[data-state=live]")
         worker = project.start("run_study", "latency")
@@ -84,15 +86,43 @@ def measure(mode: str, browser, trials: int, sleep: float, height: int = 720) ->
         worker.wait(timeout=120)
         page.wait_for_timeout(500)
         applied = page.evaluate("window.__somatizeApplied || []")
+        arrived = clock.arrived
         page.context.close()
     finally:
         daphne.stop()
     created = json.loads(project.run("shell", "-c", EVENT_TIMES).stdout.strip().splitlines()[-1])
     return [
-        entry["at"] - created[str(entry["id"])][1]
+        (entry["at"] - created[str(entry["id"])][1], arrived[entry["id"]] - created[str(entry["id"])][1])
         for entry in applied
-        if str(entry["id"]) in created and created[str(entry["id"])][0] in DRAWN
+        if str(entry["id"]) in created and created[str(entry["id"])][0] in DRAWN and entry["id"] in arrived
     ]
+
+
+class FrameClock:
+    """When each websocket frame reached the browser (its network stack, before the page's
+    script runs), in epoch ms, from the DevTools protocol: the page's own stamp would also
+    include the time the frame waited for the page's main thread."""
+
+    def __init__(self, page):
+        self.arrived: dict[int, float] = {}
+        self.offset: float | None = None  # epoch seconds minus the protocol's monotonic clock
+        session = page.context.new_cdp_session(page)
+        session.on("Network.webSocketWillSendHandshakeRequest", self._handshake)
+        session.on("Network.webSocketFrameReceived", self._frame)
+        session.send("Network.enable")
+
+    def _handshake(self, event) -> None:
+        self.offset = event["wallTime"] - event["timestamp"]
+
+    def _frame(self, event) -> None:
+        if self.offset is None:
+            return
+        try:
+            message = json.loads(event["response"]["payloadData"])
+        except (KeyError, ValueError):
+            return
+        if isinstance(message, dict) and isinstance(message.get("id"), int):
+            self.arrived.setdefault(message["id"], (event["timestamp"] + self.offset) * 1000)
 
 
 def main() -> None:
@@ -116,11 +146,12 @@ def main() -> None:
             "latency = DOM updated - event row created"
         )
         for mode in args.modes.split(","):
-            latencies = measure(mode, browser, args.trials, args.sleep, args.viewport_height)
-            print(
-                f"{mode:>9}: {len(latencies)} events  p50 {statistics.median(latencies):6.1f} ms  "
-                f"p95 {percentile(latencies, 0.95):6.1f} ms  max {max(latencies):6.1f} ms"
-            )
+            measured = measure(mode, browser, args.trials, args.sleep, args.viewport_height)
+            for what, latencies in zip(("DOM", "frame"), zip(*measured, strict=True), strict=True):
+                print(
+                    f"{mode:>9} {what:>5}: {len(latencies)} events  p50 {statistics.median(latencies):6.1f} ms  "
+                    f"p95 {percentile(list(latencies), 0.95):6.1f} ms  max {max(latencies):6.1f} ms"
+                )
         browser.close()
 
 

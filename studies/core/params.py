@@ -1,7 +1,9 @@
-"""Checking a configuration given by a user (``enqueue``) against a search space."""
+"""Configurations: checking one given by a user (``enqueue``) against a search space, and
+telling two apart (``params_key``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import SpecError
@@ -45,3 +47,11 @@ def _expected(dim: AnyDimension) -> str:
         return f"one of {spec['choices']}"
     kind = "an integer" if spec["type"] == "int" else "a finite number"
     return f"{kind} from {spec['low']} to {spec['high']}"
+
+
+ParamsKey = tuple[tuple[str, str, Any], ...]
+
+
+def params_key(params: Mapping[str, Any]) -> ParamsKey:
+    """A hashable identity of a configuration (type-aware, so True is not 1)."""
+    return tuple(sorted((k, type(v).__name__ if isinstance(v, bool) else "", v) for k, v in params.items()))

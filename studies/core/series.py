@@ -1,15 +1,9 @@
-"""Plot series for large studies: bounded point counts, best-so-far lines, rate and ETA.
-
-The database does the bucketing (one GROUP BY); these functions turn its rows into
-what the page draws, so 100,000 trials become a few thousand points that keep the
-extremes of every bucket and the exact best-so-far at bucket resolution.
-"""
+"""Plot series for large studies: bounded point counts, best-so-far lines, rate and ETA."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from .trials import Direction
 
@@ -22,28 +16,6 @@ def bucket_width(n_rows: int, last_number: int, max_rows: int) -> int:
     if n_rows <= max_rows:
         return 1
     return max(1, math.ceil((last_number + 1) / max_rows))
-
-
-@dataclass(frozen=True)
-class Bucket:
-    first: int  # lowest trial number in the bucket
-    last: int  # highest trial number in the bucket
-    low: float
-    high: float
-
-
-def history_points(buckets: Sequence[Bucket]) -> tuple[list[float], list[float]]:
-    """Two points per bucket (its low and high value) at the bucket's centre; one when equal."""
-    xs: list[float] = []
-    ys: list[float] = []
-    for b in buckets:
-        centre = (b.first + b.last) / 2
-        xs.append(centre)
-        ys.append(b.low)
-        if b.high != b.low:
-            xs.append(centre)
-            ys.append(b.high)
-    return xs, ys
 
 
 def best_so_far(points: Iterable[tuple[float, float]], direction: Direction) -> tuple[list[float], list[float]]:
@@ -68,11 +40,6 @@ def best_so_far(points: Iterable[tuple[float, float]], direction: Direction) -> 
         xs.append(last_x)
         ys.append(best)
     return xs, ys
-
-
-def bucket_best(buckets: Sequence[Bucket], direction: Direction) -> list[tuple[float, float]]:
-    """The best value of each bucket, placed at its last trial number (for ``best_so_far``)."""
-    return [(b.last, b.low if direction is Direction.MINIMIZE else b.high) for b in buckets]
 
 
 def rate_and_eta(done_here: int, elapsed_seconds: float, remaining: int) -> tuple[float | None, float | None]:

@@ -52,8 +52,8 @@ from typing import Any
 
 from django.db import OperationalError, connection
 
+from ..core.params import params_key
 from ..core.samplers.base import Sampler
-from ..core.samplers.encoding import params_key
 from ..core.trials import TrialState
 from ..models import Study, Trial
 from ..selectors.snapshots import history_snapshots

@@ -109,24 +109,15 @@ def ask(study: Study, *, worker: str = "", request_id: str = "") -> Trial:
     """Hand out the next trial of ``study`` (starting it if needed), or raise Conflict.
 
     With ``request_id`` the same request asked again (its answer was lost on the
-    network) gets the same trial, never a second one: the check and the claim run
-    under the study's writer lock (``events.writing(study_id)``), which every claiming
-    transaction of the study takes first.
+    network) gets the same trial, never a second one: ``claim_trial`` checks it under
+    the study row's lock, in the claim's own transaction.
     """
     sweep_study(study, heartbeat_grace())  # one indexed query when nothing is lost
     if study.state in STARTABLE:
         start_study(study, from_states=STARTABLE)
-    sampler = _sampler(study)
-    with events.writing(study.pk):
-        if request_id:
-            found = Trial.objects.filter(study=study, request_id=request_id).order_by().first()
-            if found is not None:
-                return found
-        claim = claim_trial(study, REMOTE_PREFIX + (worker or "client"), sampler)
-        if claim is None:
-            raise _nothing_to_hand_out(study)
-        if request_id:
-            Trial.objects.filter(pk=claim.trial.pk).update(request_id=request_id)
+    claim = claim_trial(study, REMOTE_PREFIX + (worker or "client"), _sampler(study), request_id)
+    if claim is None:
+        raise _nothing_to_hand_out(study)
     return claim.trial
 
 

@@ -35,24 +35,30 @@ class StudyRow:
 
 
 def lock_study_row(study_id: int) -> StudyRow:
-    locked = (
-        Study.objects.select_for_update()
-        .only("state", "n_done", "n_trials", "best_value", "best_trial_number", "metric")
-        .get(pk=study_id)
-    )
-    trials = Trial.objects.filter(study_id=study_id)
-    last = trials.order_by("-number").values_list("number", flat=True).first()
-    waiting = trials.filter(state=TrialState.WAITING.value).count()
-    return StudyRow(
-        study_id,
-        locked.state,
-        locked.n_done,
-        locked.n_trials,
-        locked.best_value,
-        locked.best_trial_number,
-        locked.metric,
-        0 if last is None else last + 1,
-        waiting,
+    """Lock the study row and read it with its trial counts: one statement, one round trip."""
+    study_table = connection.ops.quote_name(Study._meta.db_table)
+    # SQLite has no row locks (its one writer holds the database); PostgreSQL locks the
+    # study row only: the counting subqueries read trials without locking them.
+    lock = " FOR UPDATE OF " + study_table if connection.features.has_select_for_update_of else ""
+    sql = f"SELECT {ROW_COLUMNS}, {_trial_counts()} FROM {study_table} WHERE id = %s{lock}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [study_id, study_id, TrialState.WAITING.value, study_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Study.DoesNotExist(f"no study with id {study_id}")
+    return StudyRow(study_id, *row)
+
+
+# What StudyRow holds, in its order, as columns of the study table; then _trial_counts().
+ROW_COLUMNS = "state, n_done, n_trials, best_value, best_trial_number, metric"
+
+
+def _trial_counts() -> str:
+    """StudyRow.claimed and .waiting as subqueries; parameters: study id, study id, waiting state."""
+    trial_table = connection.ops.quote_name(Trial._meta.db_table)
+    return (
+        f"COALESCE((SELECT number + 1 FROM {trial_table} WHERE study_id = %s ORDER BY number DESC LIMIT 1), 0), "
+        f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s AND state = %s)"
     )
 
 
@@ -66,7 +72,6 @@ def count_finished(trial: Trial, now, may_be_best: bool = True) -> StudyRow:
     would need three. The best is compared inside the UPDATE, never read-modify-saved.
     """
     study_table = connection.ops.quote_name(Study._meta.db_table)
-    trial_table = connection.ops.quote_name(Trial._meta.db_table)
     completed = trial.state == TrialState.COMPLETED.value and may_be_best
     improves = (
         "%s AND (best_value IS NULL OR (direction = 'minimize' AND best_value > %s) "
@@ -77,9 +82,7 @@ def count_finished(trial: Trial, now, may_be_best: bool = True) -> StudyRow:
         f"UPDATE {study_table} SET n_done = n_done + 1, updated_at = %s, "
         f"best_value = CASE WHEN {improves} THEN %s ELSE best_value END, "
         f"best_trial_number = CASE WHEN {improves} THEN %s ELSE best_trial_number END "
-        f"WHERE id = %s RETURNING state, n_done, n_trials, best_value, best_trial_number, metric, "
-        f"COALESCE((SELECT number + 1 FROM {trial_table} WHERE study_id = %s ORDER BY number DESC LIMIT 1), 0), "
-        f"(SELECT COUNT(*) FROM {trial_table} WHERE study_id = %s AND state = %s)"
+        f"WHERE id = %s RETURNING {ROW_COLUMNS}, {_trial_counts()}"
     )
     args = [
         connection.ops.adapt_datetimefield_value(now),

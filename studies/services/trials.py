@@ -52,8 +52,12 @@ class Claim:
     params: dict[str, Any]
 
 
-def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
+def claim_trial(study: Study, worker_id: str, sampler=None, request_id: str = "") -> Claim | None:
     """Atomically take the next trial for ``worker_id``, or None when the budget is spent.
+
+    With ``request_id`` (a remote ``ask``) the trial is stamped with it, and a request
+    already answered gets its trial again: the check runs under the study row's lock,
+    in the claim's own transaction, so a retried request never gets a second trial.
 
     A trial re-queued as ``waiting`` is taken first; otherwise the next number is
     created with parameters from the sampler. The study row is locked for the claim
@@ -66,21 +70,26 @@ def claim_trial(study: Study, worker_id: str, sampler=None) -> Claim | None:
     for _ in range(PROPOSAL_ATTEMPTS):
         with proposals.proposing(study, sampler) as proposal:
             try:
-                return _claim_locked(study, worker_id, sampler, proposal)
+                return _claim_locked(study, worker_id, sampler, proposal, request_id)
             except StaleProposal:
                 continue  # the history moved on during the suggestion: propose again
     # Still stale after a few proposals (a crowd of workers, or SQLite without
     # reservations): suggest under the lock, as every claim did before, so progress is sure.
-    return _claim_locked(study, worker_id, sampler, None)
+    return _claim_locked(study, worker_id, sampler, None, request_id)
 
 
-def _claim_locked(study: Study, worker_id: str, sampler, proposal: Proposal | None) -> Claim | None:
+def _claim_locked(
+    study: Study, worker_id: str, sampler, proposal: Proposal | None, request_id: str = ""
+) -> Claim | None:
     """One locked claim transaction (retried on a lost number race); StaleProposal passes through."""
     for attempt in range(CLAIM_ATTEMPTS):
         try:
             with events.writing(study.pk):
                 locked = lock_study_row(study.pk)
-                step = _claim_without_commit(study, worker_id, sampler, locked, proposal)
+                answered = _asked_before(study, request_id)
+                if answered is not None:
+                    return Claim(trial=answered, params=answered.params)
+                step = _claim_without_commit(study, worker_id, sampler, locked, proposal, request_id)
                 events.emit(study.pk, step.events)
                 return step.result
         except IntegrityError:
@@ -124,8 +133,23 @@ def _sampler_of(study: Study):
     return make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
 
 
+def _asked_before(study: Study, request_id: str) -> Trial | None:
+    """The trial already handed out for ``request_id`` (its answer was lost on the network)."""
+    if not request_id:
+        return None
+    found = Trial.objects.filter(study_id=study.pk, request_id=request_id).order_by().first()
+    if found is not None:
+        found.study = study
+    return found
+
+
 def _claim_without_commit(
-    study: Study, worker_id: str, sampler, locked: StudyRow, proposal: Proposal | None = None
+    study: Study,
+    worker_id: str,
+    sampler,
+    locked: StudyRow,
+    proposal: Proposal | None = None,
+    request_id: str = "",
 ) -> Step[Claim | None]:
     """Hand the next trial to ``worker_id``; ``locked`` is the study row this transaction holds.
 
@@ -134,17 +158,17 @@ def _claim_without_commit(
     """
     if locked.state != StudyState.RUNNING:
         return Step(None)
-    trial = _take_waiting(locked, worker_id) if locked.waiting else None
+    trial = _take_waiting(locked, worker_id, request_id) if locked.waiting else None
     if trial is None:
         if locked.claimed >= locked.n_trials:
             return Step(None)
-        trial = _create_next(study, locked, worker_id, sampler, proposal)
+        trial = _create_next(study, locked, worker_id, sampler, proposal, request_id)
     trial.study = study
     started = TrialStarted(number=trial.number, params=trial.params, worker=worker_id)
     return Step(Claim(trial=trial, params=trial.params), [started])
 
 
-def _take_waiting(locked: StudyRow, worker_id: str) -> Trial | None:
+def _take_waiting(locked: StudyRow, worker_id: str, request_id: str) -> Trial | None:
     """The lowest-numbered re-queued trial, now running for ``worker_id``; None if none is left."""
     trial = (
         Trial.objects.select_for_update()
@@ -153,17 +177,20 @@ def _take_waiting(locked: StudyRow, worker_id: str) -> Trial | None:
         .first()
     )
     if trial is not None:
-        trial.state, trial.worker_id, trial.started_at, trial.heartbeat_at = (
+        trial.state, trial.worker_id, trial.request_id, trial.started_at, trial.heartbeat_at = (
             TrialState.RUNNING.value,
             worker_id,
+            request_id,
             timezone.now(),
             Now(),
         )
-        trial.save(update_fields=["state", "worker_id", "started_at", "heartbeat_at"])
+        trial.save(update_fields=["state", "worker_id", "request_id", "started_at", "heartbeat_at"])
     return trial
 
 
-def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler, proposal: Proposal | None) -> Trial:
+def _create_next(
+    study: Study, locked: StudyRow, worker_id: str, sampler, proposal: Proposal | None, request_id: str = ""
+) -> Trial:
     """A new running trial numbered ``locked.claimed``, with the proposal's or the sampler's params."""
     number = locked.claimed
     if proposal is not None:
@@ -176,6 +203,7 @@ def _create_next(study: Study, locked: StudyRow, worker_id: str, sampler, propos
         state=TrialState.RUNNING.value,
         params=params,
         worker_id=worker_id,
+        request_id=request_id,
         started_at=timezone.now(),
         heartbeat_at=Now(),
     )

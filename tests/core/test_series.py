@@ -1,4 +1,4 @@
-from studies.core.series import Bucket, best_so_far, bucket_best, bucket_width, history_points, rate_and_eta
+from studies.core.series import best_so_far, bucket_width, rate_and_eta
 from studies.core.trials import Direction
 
 
@@ -12,24 +12,6 @@ def test_best_so_far_keeps_only_the_points_where_the_best_changes_and_spans_the_
     points = [(0, 5.0), (1, 7.0), (2, 3.0), (3, 4.0), (4, 3.0), (5, 6.0)]
     assert best_so_far(points, Direction.MINIMIZE) == ([0, 2, 5], [5.0, 3.0, 3.0])
     assert best_so_far(points, Direction.MAXIMIZE) == ([0, 1, 5], [5.0, 7.0, 7.0])
-
-
-def test_bucketed_history_keeps_each_buckets_extremes_and_the_exact_best():
-    values = [((n * 37) % 101) / 10 for n in range(1000)]
-    width = 100
-    buckets = [
-        Bucket(
-            b * width,
-            b * width + width - 1,
-            min(values[b * width : (b + 1) * width]),
-            max(values[b * width : (b + 1) * width]),
-        )
-        for b in range(10)
-    ]
-    xs, ys = history_points(buckets)
-    assert len(xs) <= 20 and min(ys) == min(values) and max(ys) == max(values)
-    best_x, best_y = best_so_far(bucket_best(buckets, Direction.MINIMIZE), Direction.MINIMIZE)
-    assert best_y[-1] == min(values) and best_x[-1] == 999
 
 
 def test_rate_and_eta_need_something_to_measure():

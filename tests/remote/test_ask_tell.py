@@ -61,6 +61,24 @@ def test_ask_with_a_repeated_request_id_returns_the_same_trial(api, remote_study
     assert ask(api, other, request_id="job-1")["number"] == 0  # the key is per study
 
 
+def test_a_re_queued_trial_handed_to_a_request_is_the_answer_to_its_repeat(api):
+    study = services.create_study(remote_spec("requeued", n_trials=2))
+    enqueued = api.post(url(study, "enqueue/"), {"params": {"x": 0.5, "y": 1}})
+    assert enqueued.status_code in (200, 201), enqueued.content
+    first = ask(api, study, request_id="job-9")
+    assert (first["number"], first["params"]) == (0, {"x": 0.5, "y": 1})
+    assert ask(api, study, request_id="job-9") == first
+    assert ask(api, study, request_id="job-10")["number"] == 1
+
+
+def test_an_ask_costs_a_bounded_number_of_database_statements(api, remote_study, django_assert_max_num_queries):
+    ask(api, remote_study, request_id="warm-up")  # the study starts on the first ask
+    # The token, the study, the lost-client sweep, the row lock with its counts, the
+    # request id, the trial and its parameters, the event: a latency budget on PostgreSQL.
+    with django_assert_max_num_queries(12):
+        ask(api, remote_study, request_id="job-1")
+
+
 def test_a_repeated_identical_tell_is_a_no_op_and_a_different_one_is_409(api, remote_study):
     ask(api, remote_study)
     body = {"state": "completed", "metrics": {"value": 0.5, "loss": 1.5}}

@@ -4,9 +4,11 @@ import math
 import os
 import time
 
+from studies.core.samplers import SAMPLERS
 from studies.executors import TrialPruned, executor
 
-from . import samplers  # noqa: F401  (registers the test sampler in worker processes too)
+# The test sampler, in worker processes too; imported (with SciPy) only when a spec uses it.
+SAMPLERS.register("slow_bayesian", "tests.support.samplers:SlowBayesianSampler")
 
 
 @executor("seed_f1", description="the seed's test executor: f1 = max(0, 1 - |lr - 0.01| * 10)")

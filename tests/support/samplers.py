@@ -3,7 +3,8 @@
 ``slow_bayesian`` suggests exactly what ``bayesian`` does, after sleeping ``delay``
 seconds first: a stand-in for an expensive model fit, so a test can see whether the
 fits of one study's workers overlap (they run outside the study lock) or queue.
-Registered on import, from ``tests.support.executors``, so worker subprocesses have it.
+Registered by ``tests.support.executors`` (so worker subprocesses have it) by its import
+path: like ``bayesian``, it is imported only when a spec asks for it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from studies.core.errors import SpecError
-from studies.core.samplers import SAMPLERS
 from studies.core.samplers.bayesian import BayesianSampler
 from studies.core.space import SearchSpace
 from studies.core.trials import FrozenTrial
@@ -32,6 +32,3 @@ class SlowBayesianSampler(BayesianSampler):
     def suggest(self, number: int, history: Sequence[FrozenTrial]) -> dict[str, Any]:
         time.sleep(self.config["delay"])
         return super().suggest(number, history)
-
-
-SAMPLERS.setdefault("slow_bayesian", SlowBayesianSampler)
