@@ -206,3 +206,14 @@ def test_a_rolled_back_delete_keeps_the_files(artifact_dir):
         raise RuntimeError("changed my mind")
     assert len(stored_files(artifact_dir)) == 1
     assert TrialArtifact.objects.filter(trial=trial).exists()
+
+
+@pytest.mark.django_db
+def test_the_schema_describes_the_upload_as_a_raw_body_and_the_listing():
+    schema = logged_in("reader", staff=False).get("/api/schema/").json()
+    artifacts_path = schema["paths"]["/api/studies/{study_id}/trials/{number}/artifacts/"]
+    body = artifacts_path["post"]["requestBody"]["content"]
+    assert body == {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    assert [p["name"] for p in artifacts_path["post"]["parameters"] if p["in"] == "query"] == ["name"]
+    assert {"200", "400", "403", "413"} <= set(artifacts_path["post"]["responses"])
+    assert "200" in artifacts_path["get"]["responses"]

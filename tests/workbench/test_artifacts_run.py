@@ -165,3 +165,23 @@ def test_the_installed_client_saves_an_artifact_from_its_own_venv(small_limit, c
     assert body == b"from the venv\n"
     assert headers["Content-Disposition"] == 'attachment; filename="notes.txt"'
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_artifact_storage_is_chosen_from_the_environment_and_a_bad_setting_says_which(project):
+    project.env.update(
+        SOMATIZE_ARTIFACT_STORAGE="django.core.files.storage.FileSystemStorage",
+        SOMATIZE_ARTIFACT_STORAGE_OPTIONS=json.dumps({"location": str(project.data_dir / "elsewhere")}),
+    )
+    project.run(
+        "create_study", str(project.write_spec(quadratic_spec("moved", 1, "saves_artifacts", search_space=ONE_DIM)))
+    )
+    project.run("run_study", "moved")
+    assert len([p for p in (project.data_dir / "elsewhere").rglob("*") if p.is_file()]) == 3
+    assert not (project.data_dir / "artifacts").exists()
+
+    project.env["SOMATIZE_ARTIFACT_STORAGE_OPTIONS"] = "{not json"
+    broken = project.run("check", check=False)
+    assert broken.returncode != 0 and "SOMATIZE_ARTIFACT_STORAGE_OPTIONS is not valid JSON" in broken.stderr
+    project.env.update(SOMATIZE_ARTIFACT_STORAGE="not a path", SOMATIZE_ARTIFACT_STORAGE_OPTIONS="{}")
+    broken = project.run("check", check=False)
+    assert "SOMATIZE_ARTIFACT_STORAGE='not a path' is not a dotted path" in broken.stderr
