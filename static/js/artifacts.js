@@ -12,7 +12,7 @@ const empty = document.getElementById("artifacts-empty");
 const count = document.getElementById("artifacts-count");
 const status = document.getElementById("artifacts-status");
 
-export function formatSize(bytes) {
+function formatSize(bytes) {
   const units = ["bytes", "KB", "MB", "GB", "TB"];
   let size = bytes, unit = 0;
   while (size >= 1024 && unit < units.length - 1) { size /= 1024; unit++; }

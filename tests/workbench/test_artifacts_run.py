@@ -185,3 +185,20 @@ def test_the_artifact_storage_is_chosen_from_the_environment_and_a_bad_setting_s
     project.env.update(SOMATIZE_ARTIFACT_STORAGE="not a path", SOMATIZE_ARTIFACT_STORAGE_OPTIONS="{}")
     broken = project.run("check", check=False)
     assert "SOMATIZE_ARTIFACT_STORAGE='not a path' is not a dotted path" in broken.stderr
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_worker_saves_artifacts_and_deleting_the_study_deletes_them(migrated_postgres_url, tmp_path):
+    project = Project(tmp_path, database_url=migrated_postgres_url)
+    for name in ("pg-doomed", "pg-kept"):
+        spec = quadratic_spec(name, 2, "saves_artifacts", search_space=ONE_DIM)
+        project.run("create_study", str(project.write_spec(spec, f"{name}.json")))
+        project.run("run_study", name)
+    assert all(len(row["artifacts"]) == 3 for row in stored(project, "pg-doomed").values())
+    root = tmp_path / "artifacts"
+    assert len([p for p in root.rglob("*") if p.is_file()]) == 12
+    project.run("shell", "-c", "from studies.models import Study; Study.objects.get(name='pg-doomed').delete()")
+    left = [p for p in root.rglob("*") if p.is_file()]
+    assert len(left) == 6 and stored(project, "pg-kept")[1]["artifacts"] == expected_artifacts(
+        1, params_of(project, "pg-kept")[1]
+    )
