@@ -217,3 +217,16 @@ def test_the_schema_describes_the_upload_as_a_raw_body_and_the_listing():
     assert [p["name"] for p in artifacts_path["post"]["parameters"] if p["in"] == "query"] == ["name"]
     assert {"200", "400", "403", "413"} <= set(artifacts_path["post"]["responses"])
     assert "200" in artifacts_path["get"]["responses"]
+
+
+@pytest.mark.django_db
+def test_an_upload_past_djangos_form_body_limit_is_streamed_not_refused(artifact_dir, settings):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < 3_000_000 < settings.SOMATIZE_ARTIFACT_MAX_BYTES
+    study, trial = running_trial("artifact-streamed")
+    User.objects.create_user("boss-big", is_staff=True)
+    data = bytes(range(256)) * (3_000_000 // 256)
+    url = f"/api/studies/{study.pk}/trials/{trial.number}/artifacts/?name=big.bin"
+    response = upload(Client(), url, data, **bearer("boss-big"))
+    assert response.status_code == 200, response.content
+    (stored,) = stored_files(artifact_dir)
+    assert stored.read_bytes() == data
