@@ -148,3 +148,25 @@ def env_header(name: str, default: str) -> str | None:
     if not all(c.isalnum() or c == "-" for c in raw):
         raise ImproperlyConfigured(f"{name}={raw!r} is not a header name; use letters, digits and '-'")
     return "HTTP_" + raw.upper().replace("-", "_")
+
+
+def env_storage(name: str, *, default_backend: str, default_options: dict[str, Any]) -> dict[str, Any]:
+    """A ``STORAGES`` entry: ``name`` holds a backend's dotted path, ``name``_OPTIONS its
+    OPTIONS as a JSON object. Unset: the default backend with the default options."""
+    import json
+
+    backend = (os.environ.get(name) or "").strip()
+    raw_options = os.environ.get(f"{name}_OPTIONS")
+    if not backend:
+        if raw_options:
+            raise ImproperlyConfigured(f"{name}_OPTIONS is set but {name} (the backend's dotted path) is not")
+        return {"BACKEND": default_backend, "OPTIONS": default_options}
+    if not all(part.isidentifier() for part in backend.split(".")) or "." not in backend:
+        raise ImproperlyConfigured(f"{name}={backend!r} is not a dotted path such as storages.backends.s3.S3Storage")
+    try:
+        options = json.loads(raw_options) if raw_options else {}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}_OPTIONS is not valid JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured(f'{name}_OPTIONS must be a JSON object such as {{"bucket_name": "trials"}}')
+    return {"BACKEND": backend, "OPTIONS": options}

@@ -19,6 +19,7 @@ from .env import (
     env_list,
     env_origins,
     env_redis_url,
+    env_storage,
     env_str,
 )
 
@@ -184,6 +185,26 @@ SOMATIZE_RELAY_POLL_SECONDS = env_float("SOMATIZE_RELAY_POLL_SECONDS", 0.5, mini
 # Characters of stdout/stderr kept per trial: the first half and the last half; what lies
 # between is dropped and the log says how much (studies.services.logs).
 SOMATIZE_TRIAL_LOG_LIMIT = env_int("SOMATIZE_TRIAL_LOG_LIMIT", 2_000_000, minimum=1000)
+
+# Trial artifacts (studies.services.artifacts) are stored through Django's storage API,
+# in STORAGES["artifacts"]: files under DATA_DIR/artifacts unless
+# SOMATIZE_ARTIFACT_STORAGE names another backend (e.g. storages.backends.s3.S3Storage),
+# with SOMATIZE_ARTIFACT_STORAGE_OPTIONS (a JSON object) as its OPTIONS. README: Artifacts.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "artifacts": env_storage(
+        "SOMATIZE_ARTIFACT_STORAGE",
+        default_backend="django.core.files.storage.FileSystemStorage",
+        default_options={
+            "location": str(DATA_DIR / "artifacts"),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    ),
+}
+# The largest artifact accepted, in bytes (executors and uploads alike).
+SOMATIZE_ARTIFACT_MAX_BYTES = env_int("SOMATIZE_ARTIFACT_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
 
 LOGGING = {
     "version": 1,

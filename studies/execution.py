@@ -28,6 +28,8 @@ class ExecutionHooks(Protocol):
 
     def log(self, text: str) -> None: ...
 
+    def save_artifact(self, name: str, source: bytes | str) -> None: ...
+
 
 class ClaimedTrial(Protocol):
     """The parts of a claimed trial an executor needs (a ``models.Trial``)."""
@@ -59,5 +61,5 @@ class InProcessExecutor(TrialExecutor):
 
     def run(self, executor_name: str, trial: ClaimedTrial, hooks: ExecutionHooks) -> TrialOutcome:
         fn = registry.get(executor_name).fn
-        context = TrialContext(trial.number, trial.params, hooks.report, hooks.should_prune)
+        context = TrialContext(trial.number, trial.params, hooks.report, hooks.should_prune, hooks.save_artifact)
         return run_executor(fn, context, hooks.metric)

@@ -8,8 +8,11 @@ values and asks the pruner through ``runner.TrialHooks``, and it beats the trial
 heartbeat while it waits, so no heartbeat thread is needed.
 
 Messages, child -> parent: ``("report", step, metrics)``, ``("prune?", step)`` (the
-parent answers a bool), ``("done", outcome)``, ``("ready", None)`` / ``("refused",
-reason)`` once at start. Parent -> child: ``(executor_name, number, params, metric)``.
+parent answers a bool), ``("artifact", name, bytes or absolute path)`` (the parent
+stores it, then answers None or ``(field, reason)`` for an ArtifactError: the
+executor's ``save_artifact`` returns only once the file is stored, so a crash after it
+loses nothing), ``("done", outcome)``, ``("ready", None)`` / ``("refused", reason)``
+once at start. Parent -> child: ``(executor_name, number, params, metric)``.
 
 The child's stdout and stderr (fds 1 and 2, so C code and subprocesses too) are a
 second pipe, which the parent reads while it serves the trial and stores as the trial's
@@ -29,6 +32,7 @@ from typing import Any
 from django.db import connections
 
 from . import capture, services
+from .core.artifacts import ArtifactError
 from .core.trials import TrialOutcome
 from .execution import TrialExecutor
 from .executors import TrialContext, registry, run_executor
@@ -86,14 +90,7 @@ def _child_main(conn, memory_mb: int | None, parent_pid: int, log_fds: tuple[int
         except EOFError:
             return
 
-        def report(step: int, metrics: dict[str, float]) -> None:
-            conn.send(("report", step, metrics))
-
-        def should_prune(step: int) -> bool:
-            conn.send(("prune?", step))
-            return bool(conn.recv())
-
-        context = TrialContext(number, params, report, should_prune)
+        context = _child_context(conn, number, params)
         try:
             fn = registry.get(executor_name).fn
         except LookupError as exc:
@@ -109,6 +106,25 @@ def _child_main(conn, memory_mb: int | None, parent_pid: int, log_fds: tuple[int
         conn.send(("done", outcome))
 
 
+def _child_context(conn, number: int, params: dict[str, Any]) -> TrialContext:
+    """The executor's ``trial`` in the child: each call is a message to the worker."""
+
+    def report(step: int, metrics: dict[str, float]) -> None:
+        conn.send(("report", step, metrics))
+
+    def should_prune(step: int) -> bool:
+        conn.send(("prune?", step))
+        return bool(conn.recv())
+
+    def save_artifact(name: str, source: bytes | str) -> None:
+        conn.send(("artifact", name, source))
+        refused = conn.recv()
+        if refused is not None:
+            raise ArtifactError(refused[1], refused[0])
+
+    return TrialContext(number, params, report, should_prune, save_artifact)
+
+
 def _death_reason(exitcode: int | None) -> str:
     if exitcode is None:
         return "the executor process stopped answering"
@@ -120,6 +136,15 @@ def _death_reason(exitcode: int | None) -> str:
         hint = " (killed: out of memory?)" if name == "SIGKILL" else ""
         return f"the executor process died from {name}{hint}"
     return f"the executor process exited with status {exitcode}"
+
+
+def _store_artifact(hooks, name: str, source: bytes | str) -> tuple[str, str] | None:
+    """Store the child's artifact; None when stored, else the field and reason it was refused for."""
+    try:
+        hooks.save_artifact(name, source)
+    except ArtifactError as exc:
+        return exc.field, exc.reason
+    return None
 
 
 class ChildExecutor(TrialExecutor):
@@ -282,6 +307,8 @@ class ChildExecutor(TrialExecutor):
             hooks.report(message[1], message[2])
         elif kind == "prune?":
             self._conn.send(hooks.should_prune(message[1]))
+        elif kind == "artifact":
+            self._conn.send(_store_artifact(hooks, message[1], message[2]))
         elif kind == "done":
             return message[1]
         return None

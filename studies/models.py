@@ -228,3 +228,25 @@ class TrialParam(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} of trial {self.number}"
+
+
+class TrialArtifact(models.Model):
+    """A file an executor or a remote client saved for a trial (``services.artifacts``).
+
+    The bytes live in the ``artifacts`` storage (``settings.STORAGES``) under ``key``;
+    this row says what they are. A name is unique per trial: saving it again replaces it.
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="artifacts")
+    name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=200)
+    key = models.CharField(max_length=500)  # where the storage keeps it
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["trial", "name"]
+        constraints = [models.UniqueConstraint(fields=["trial", "name"], name="artifact_unique_name_per_trial")]
+
+    def __str__(self) -> str:
+        return f"{self.name} of trial {self.trial_id}"

@@ -32,6 +32,7 @@ CONTROL_APPLIED = "control_applied"
 NOTE_UPDATED = "note_updated"
 TRIAL_LOG = "trial_log"
 PARETO_UPDATED = "pareto_updated"
+ARTIFACT_SAVED = "artifact_saved"
 # Not stored: the first frame of a socket opened without a cursor.
 SNAPSHOT = "snapshot"
 
@@ -231,3 +232,22 @@ class ParetoUpdated(Payload):
     params: dict[str, Any]
     removed: list[int]
     front_size: int
+
+
+@dataclass(frozen=True)
+class ArtifactSaved(Payload):
+    """Trial ``number`` has a new file ``name`` (it replaced one of that name when ``replaced``).
+
+    ``url`` downloads it (logged-in users and tokens); ``inline``: a raster image the
+    page may show with ``<img>``; ``id`` changes whenever the name's file does.
+    """
+
+    type: ClassVar[str] = ARTIFACT_SAVED
+    number: int
+    id: int
+    name: str
+    size: int
+    content_type: str
+    url: str
+    inline: bool
+    replaced: bool

@@ -27,6 +27,7 @@ from .execution import InProcessExecutor, TrialExecutor
 from .executors import registry
 from .models import Study, StudyState, Trial
 from .pruning import should_prune
+from .services.artifacts import save_artifact
 from .services.logs import append_log
 
 
@@ -70,6 +71,10 @@ class TrialHooks:
     def log(self, text: str) -> None:
         """Store output the executor wrote (read by ``isolation`` from its process's fds)."""
         append_log(self.trial, text)
+
+    def save_artifact(self, name: str, source: bytes | str) -> None:
+        """Store a file the executor saved (bytes, or the absolute path of a file to read)."""
+        save_artifact(self.trial, name, source)
 
     def should_prune(self, step: int) -> bool:
         return should_prune(

@@ -81,6 +81,18 @@ class TrialPage(TypedDict):
     last_event_id: int
 
 
+class ArtifactRow(TypedDict):
+    """A file saved for a trial (``services.artifacts``)."""
+
+    id: int  # changes when the name's file is replaced
+    name: str
+    size: int  # bytes
+    content_type: str
+    inline: bool  # a raster image, shown on the trial page
+    url: str  # the download (logged-in users, or Authorization: Bearer)
+    created_at: str | None
+
+
 class TrialDetail(TrialRow):
     metrics: dict[str, float]
     traceback: str
@@ -90,6 +102,7 @@ class TrialDetail(TrialRow):
     retries: int
     intermediate: list[list[Any]]  # [[step, {metric: value}], ...]
     rungs: list[int]  # steps it is judged at (reached, then the next); [] for pruners without rungs
+    artifacts: list[ArtifactRow]  # by name
 
 
 class HistorySeries(TypedDict):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_control
+from . import views, views_artifacts, views_control
 from .login_throttle import ThrottledAuthenticationForm
 
 app_name = "studies"
@@ -24,4 +24,9 @@ urlpatterns = [
     path("studies/<int:study_id>/control/fail/", views_control.fail, name="control-fail"),
     path("studies/<int:study_id>/note/", views_control.study_note, name="study-note"),
     path("studies/<int:study_id>/trials/<int:number>/note/", views_control.trial_note, name="trial-note"),
+    path(
+        "studies/<int:study_id>/trials/<int:number>/artifacts/<str:name>",
+        views_artifacts.download,
+        name="artifact",
+    ),
 ]

@@ -58,19 +58,29 @@ class Transport:
         self._local = threading.local()
 
     def request(
-        self, method: str, path: str, body: Any = None, *, idempotent: bool = True, retry_for: float | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        idempotent: bool = True,
+        retry_for: float | None = None,
     ) -> Any:
         """The decoded JSON answer (``None`` for 204); typed ``SomatizeError`` on 4xx/5xx.
+
+        ``body`` is sent as JSON; ``raw`` (instead) as the bytes themselves (a file upload).
 
         Transient failures are retried with exponential backoff for up to ``retry_for``
         seconds. A request that is not ``idempotent`` is retried only when it surely never
         reached the server (connection refused), so it is never applied twice.
         """
-        payload = None if body is None else json.dumps(body, allow_nan=False).encode()
+        payload = raw if raw is not None else None if body is None else json.dumps(body, allow_nan=False).encode()
+        content_type = "application/octet-stream" if raw is not None else "application/json"
         deadline = time.monotonic() + (self.retry_for if retry_for is None else retry_for)
         for attempt in range(1_000_000):  # bounded by the deadline below
             try:
-                status, answer = self._send(method, path, payload)
+                status, answer = self._send(method, path, payload, content_type)
             except TRANSIENT_ERRORS as exc:
                 if not idempotent and not isinstance(exc, ConnectionRefusedError):
                     raise ServerUnreachable(
@@ -90,10 +100,10 @@ class Transport:
             time.sleep(delay)
         raise AssertionError("unreachable")
 
-    def _send(self, method: str, path: str, payload: bytes | None) -> tuple[int, Any]:
+    def _send(self, method: str, path: str, payload: bytes | None, content_type: str) -> tuple[int, Any]:
         reused = getattr(self._local, "connection", None) is not None
         try:
-            return self._exchange(method, path, payload)
+            return self._exchange(method, path, payload, content_type)
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
             self.close()
             if not reused:
@@ -104,14 +114,15 @@ class Transport:
         # The server closed an idle keep-alive connection before reading this request:
         # send it once more on a fresh connection, as browsers do.
         try:
-            return self._exchange(method, path, payload)
+            return self._exchange(method, path, payload, content_type)
         except BaseException:
             self.close()
             raise
 
-    def _exchange(self, method: str, path: str, payload: bytes | None) -> tuple[int, Any]:
+    def _exchange(self, method: str, path: str, payload: bytes | None, content_type: str) -> tuple[int, Any]:
         connection = self._connection()
-        connection.request(method, self._prefix + path, body=payload, headers=self._headers)
+        headers = {**self._headers, "Content-Type": content_type}
+        connection.request(method, self._prefix + path, body=payload, headers=headers)
         response = connection.getresponse()
         raw = response.read()
         if response.will_close:

@@ -40,7 +40,10 @@ class NotFound(SomatizeError):
 
 
 class ValidationError(SomatizeError):
-    """400: the request was refused; ``errors`` lists ``(field, message)`` pairs when the server gave them."""
+    """400 (413: too large): the request was refused.
+
+    ``errors`` lists ``(field, message)`` pairs when the server gave them.
+    """
 
     @property
     def errors(self) -> list[tuple[str, str]]:
@@ -72,6 +75,7 @@ _BY_STATUS: dict[int, type[SomatizeError]] = {
     403: PermissionDenied,
     404: NotFound,
     409: Conflict,
+    413: ValidationError,  # too large (e.g. an artifact past the server's limit)
     422: ValidationError,
 }
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 import traceback
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from ._transport import Transport
 from .errors import Conflict, SomatizeError
@@ -74,6 +77,27 @@ class Trial:
         text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         if text:
             self._transport.request("POST", self._path + "log/", {"text": text})
+
+    def save_artifact(self, name: str, path_or_bytes: bytes | str | os.PathLike[str]) -> dict[str, Any]:
+        """Store a file for this trial on the server: listed (images shown) on its page.
+
+        ``path_or_bytes``: the file's content, or the path of a file to send. ``name`` is a
+        file name (no path separators); saving a name again replaces its file. Returns the
+        server's description (``name``, ``size``, ``content_type``, ``url``). Refused as
+        ``ValidationError`` (400 for a bad name, 413 past the server's
+        ``SOMATIZE_ARTIFACT_MAX_BYTES``), ``Conflict`` for a trial not yet started.
+        """
+        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+            data = bytes(path_or_bytes)
+        elif isinstance(path_or_bytes, (str, os.PathLike)):
+            data = Path(path_or_bytes).read_bytes()
+        else:
+            raise TypeError(f"save_artifact() takes bytes or a path, not {type(path_or_bytes).__name__}")
+        # Saving replaces by name, so a retried upload cannot store the file twice.
+        answer: dict[str, Any] = self._transport.request(
+            "POST", f"{self._path}artifacts/?name={quote(name, safe='')}", raw=data
+        )
+        return answer
 
     def should_prune(self) -> bool:
         """Whether the study's pruner advised stopping, as of the last ``report``."""

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from studies.core.artifacts import check_name
 from studies.core.errors import ObjectiveError
 from studies.core.outcome import check_reported, objective_from_result
 from studies.core.trials import TrialOutcome
 
 from .registry import ExecutorFn, TrialPruned
 
+# An artifact as the worker receives it: the bytes, or the absolute path of a file to read.
+SaveArtifact = Callable[[str, bytes | str], None]
+
 
 class TrialContext:
-    """``trial.report(step, **metrics)`` and ``trial.should_prune()`` for one trial.
+    """``trial.report(step, **metrics)``, ``trial.should_prune()`` and
+    ``trial.save_artifact(name, path_or_bytes)`` for one trial.
 
     The callbacks hide where the trial runs: in-process they write to the database,
     in a child process they message the worker that owns the trial.
@@ -26,11 +32,13 @@ class TrialContext:
         params: dict[str, Any],
         on_report: Callable[[int, dict[str, float]], None],
         on_should_prune: Callable[[int], bool],
+        on_save_artifact: SaveArtifact | None = None,
     ):
         self.number = number
         self.params = params
         self._on_report = on_report
         self._on_should_prune = on_should_prune
+        self._on_save_artifact = on_save_artifact
         self.last_step: int | None = None
 
     def report(self, step: int, **metrics: float) -> None:
@@ -44,6 +52,27 @@ class TrialContext:
         if self.last_step is None:
             return False
         return bool(self._on_should_prune(self.last_step))
+
+    def save_artifact(self, name: str, path_or_bytes: bytes | bytearray | memoryview | str | os.PathLike[str]) -> None:
+        """Store a file for this trial: listed, downloadable (and, for images, shown) on its page.
+
+        ``path_or_bytes``: the file's content, or the path of a file (read before this
+        returns, so it may be deleted after). Saving a name again replaces its file.
+        Raises ``ArtifactError`` (a ValueError) for a bad name, a missing file or one
+        larger than SOMATIZE_ARTIFACT_MAX_BYTES. Once this returns, the file is stored:
+        a later crash of the trial does not lose it.
+        """
+        clean = check_name(name)
+        source: bytes | str
+        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+            source = bytes(path_or_bytes)
+        elif isinstance(path_or_bytes, (str, os.PathLike)):
+            source = os.path.abspath(path_or_bytes)  # the worker reads it, from its own directory
+        else:
+            raise TypeError(f"save_artifact() takes bytes or a path, not {type(path_or_bytes).__name__}")
+        if self._on_save_artifact is None:
+            raise RuntimeError("save_artifact() is not available where this trial runs")
+        self._on_save_artifact(clean, source)
 
 
 def run_executor(fn: ExecutorFn, context: TrialContext, metric: str) -> TrialOutcome:

@@ -19,6 +19,7 @@ from ..core.pruners import trial_rungs
 from ..core.trialquery import TrialQuery
 from ..models import Study, Trial, TrialValue
 from ..shapes import StudySummary, TrialDetail, TrialPage, TrialRow
+from .artifacts import trial_artifacts
 from .counts import state_counts, trial_total
 from .cursor import read_at_cursor
 from .studies import iso, study_get, study_space, study_summary
@@ -167,6 +168,7 @@ def trial_detail(study: Study, trial: Trial) -> TrialDetail:
         "retries": trial.retries,
         "intermediate": curve,
         "rungs": rungs_so_far(study_pruner(study), trial.number, last_step),
+        "artifacts": trial_artifacts(trial),
     }
 
 

@@ -147,3 +147,48 @@ def floods_output(params, trial):
     for i in range(lines):
         print(f"line {i:07d}")
     return params["x"]
+
+
+# --- executors that save artifacts, for the artifact tests --------------------------
+
+
+def tiny_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid RGB PNG of one colour, built with zlib and struct (no imaging library)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))  # filter 0 per row
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@executor(
+    "saves_artifacts",
+    description="saves notes.txt (bytes), curve.png (a generated image) and weights.bin (from a file it then "
+    "deletes), pausing SOMATIZE_TEST_ARTIFACT_PAUSE s before each; prints what a bad name is refused for; "
+    "with SOMATIZE_TEST_CRASH_AFTER_ARTIFACTS set it then kills its own process; returns x",
+)
+def saves_artifacts(params, trial):
+    import signal
+    import tempfile
+
+    pause = float(os.environ.get("SOMATIZE_TEST_ARTIFACT_PAUSE", "0"))
+    time.sleep(pause)
+    trial.save_artifact("notes.txt", f"trial {trial.number}: x = {params['x']}\n".encode())
+    time.sleep(pause)
+    trial.save_artifact("curve.png", tiny_png(40, 30, (200, 40, 40)))
+    time.sleep(pause)
+    with tempfile.NamedTemporaryFile("wb", suffix=".bin", delete=False) as file:
+        file.write(bytes(range(256)) * 4)
+    trial.save_artifact("weights.bin", file.name)
+    os.unlink(file.name)  # read before save_artifact returned
+    try:
+        trial.save_artifact("../escape.txt", b"x")
+    except ValueError as exc:
+        print(f"refused: {exc}", flush=True)
+    if os.environ.get("SOMATIZE_TEST_CRASH_AFTER_ARTIFACTS"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return params["x"]
