@@ -135,9 +135,19 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(message)
 
     async def study_event(self, message):
-        """Channel-layer message ``study.event``: read and send what follows our cursor."""
+        """Channel-layer message ``study.event``: send what follows our cursor.
+
+        From the events the ring carries when they start at or before our cursor (the
+        embedded relay's, ``relay.Covered``), else read from the log.
+        """
         if message["event"]["id"] <= self.cursor:
             return
+        covered = message.get("covered")
+        if covered is not None and covered["after"] <= self.cursor:
+            await self.forward(covered["events"])
+            self.cursor = max(self.cursor, covered.get("upto", self.cursor))
+            if message["event"]["id"] <= self.cursor:
+                return
         await self.catch_up()
 
     async def catch_up(self) -> None:

@@ -12,7 +12,10 @@ it reads again after a short pause (doubling from HELD_BACK_FIRST_WAIT). (A tran
 held open while more than BATCH events commit after it would stall the tail's rings
 until it ends; every writer's transaction is milliseconds long.)
 The consumers read the events themselves from their own cursor, so a doorbell that
-arrives late or twice is harmless.
+arrives late or twice is harmless. Each ring also carries what the relay read
+(``covered``): a socket whose cursor is not behind the relay's read takes its events
+from there instead of reading the log again, so a commit reaches N open pages with one
+read of the log, not N + 1.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from django.conf import settings
 
 from . import events
 from .live_db import live_db
-from .selectors import last_event_id, read_tail
+from .selectors import LogRead, last_event_id, read_tail
 from .wakeup import Doorbell
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
+COVERED_MOST = 200  # events carried with one ring; a larger batch is read by each socket
 HELD_BACK_FIRST_WAIT = 0.001  # seconds; an open writer usually commits within milliseconds
 
 
@@ -111,11 +115,11 @@ class EventRelay:
                 logger.exception("event relay could not read the log after id %s", cursor)
                 await asyncio.sleep(1.0)
                 continue
-            cursor = read.cursor
+            after, cursor = cursor, read.cursor
             fresh = [message for message in read.events if message["id"] not in rung]
             rung = {message["id"] for message in read.events if message["id"] > cursor}
             if fresh:
-                await self._ring(layer, fresh)
+                await self._ring(layer, fresh, Covered(read, after))
             if len(read.events) == BATCH and fresh:
                 continue
             poll = settings.SOMATIZE_RELAY_POLL_SECONDS
@@ -127,7 +131,7 @@ class EventRelay:
                 await doorbell.wait(poll)
 
     @staticmethod
-    async def _ring(layer, batch) -> None:
+    async def _ring(layer, batch, covered: Covered) -> None:
         latest_by_study = {}
         latest_for_list = None
         for message in batch:
@@ -135,9 +139,37 @@ class EventRelay:
             if message["type"] in events.LIST_EVENT_TYPES:
                 latest_for_list = message
         for study_id, message in latest_by_study.items():
-            await layer.group_send(events.study_group(study_id), {"type": "study.event", "event": message})
+            ring = {"type": "study.event", "event": message} | covered.for_study(study_id)
+            await layer.group_send(events.study_group(study_id), ring)
         if latest_for_list is not None:
-            await layer.group_send(events.ALL_STUDIES_GROUP, {"type": "study.event", "event": latest_for_list})
+            ring = {"type": "study.event", "event": latest_for_list} | covered.for_list()
+            await layer.group_send(events.ALL_STUDIES_GROUP, ring)
+
+
+class Covered:
+    """What one read of the log told, per socket kind, for the rings to carry.
+
+    A study's socket reads every visible event of its study (a study's events become
+    visible in id order), so it may take the read's events of its study after ``after``.
+    The list socket reads only up to the horizon, so it takes the list events up to the
+    read's cursor, and only from a read that held nothing back (else it keeps rechecking
+    the log itself until the held-back events are final).
+    """
+
+    def __init__(self, read: LogRead, after: int):
+        self.read, self.after = read, after
+
+    def for_study(self, study_id: int) -> dict:
+        mine = [message for message in self.read.events if message["study"] == study_id]
+        return {"covered": {"after": self.after, "events": mine}} if len(mine) <= COVERED_MOST else {}
+
+    def for_list(self) -> dict:
+        if self.read.held_back:
+            return {}
+        listed = [m for m in self.read.events if m["type"] in events.LIST_EVENT_TYPES and m["id"] <= self.read.cursor]
+        if len(listed) > COVERED_MOST:
+            return {}
+        return {"covered": {"after": self.after, "upto": self.read.cursor, "events": listed}}
 
 
 relay = EventRelay()

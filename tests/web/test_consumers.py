@@ -116,6 +116,49 @@ async def test_it_forwards_a_running_studys_events_in_order():
     await communicator.disconnect()
 
 
+def count_study_log_reads(monkeypatch) -> list[str]:
+    """Every statement, on any connection of this process, that reads one study's events."""
+    from django.db.backends.utils import CursorWrapper
+
+    seen: list[str] = []
+    real_execute = CursorWrapper._execute
+
+    def counting(self, sql, params, *rest):
+        if 'FROM "studies_studyevent"' in sql and '"studies_studyevent"."study_id" =' in sql:
+            seen.append(sql)
+        return real_execute(self, sql, params, *rest)
+
+    monkeypatch.setattr(CursorWrapper, "_execute", counting)
+    return seen
+
+
+async def receive_until_completed(communicator) -> list[dict]:
+    received = [await communicator.receive_json_from(timeout=TIMEOUT)]
+    while received[-1]["type"] != "study_completed":
+        received.append(await communicator.receive_json_from(timeout=TIMEOUT))
+    return received
+
+
+async def test_five_pages_get_every_event_in_order_without_each_reading_the_log_again(monkeypatch):
+    cookie = await make_user()
+    study = await make_study("five-pages", n_trials=6)
+    pages = [await connected(f"/ws/studies/{study.pk}/", ORIGIN, cookie) for _ in range(5)]
+    snapshots = [await page.receive_json_from(timeout=TIMEOUT) for page in pages]
+    reads = count_study_log_reads(monkeypatch)
+
+    await run_trials(study, 6)
+    received = [await receive_until_completed(page) for page in pages]
+    pages_reads = len(reads)
+    for got, snapshot in zip(received, snapshots, strict=True):
+        expected = await stored(study.pk, after=snapshot["id"])
+        assert [(m["id"], m["type"]) for m in got] == expected
+    # Each ring carries what the relay read, and the pages forward it instead of each
+    # reading the study's log again (one read per page and ring before).
+    assert pages_reads == 0
+    for page in pages:
+        await page.disconnect()
+
+
 async def test_resuming_after_an_id_sends_exactly_the_missed_events_then_live_ones_once():
     cookie = await make_user()
     study = await make_study("resume", n_trials=6)
