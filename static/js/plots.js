@@ -43,7 +43,7 @@ export class StudyPlots {
     this.recent.push(message);
     if (this.recent.length > 5000) this.recent.splice(0, this.recent.length - 2500);
     if (!this.data) return;
-    if (message.type === "trial_metric") this.metric(message.data); else this.completed(message.data);
+    if (message.type === "trial_metric") this.reported(message.data); else this.completed(message.data);
   }
 
   load(data) {
@@ -58,7 +58,7 @@ export class StudyPlots {
     const later = this.recent.filter((m) => m.id > data.last_event_id);
     this.recent = later;
     for (const message of later) {
-      if (message.type === "trial_metric") this.metric(message.data); else this.completed(message.data);
+      if (message.type === "trial_metric") this.reported(message.data); else this.completed(message.data);
     }
     this.draw();
   }
@@ -94,7 +94,7 @@ export class StudyPlots {
     this.schedule();
   }
 
-  metric(event) {
+  reported(event) {
     if (!this.data) return;
     const value = event.metrics?.[this.metric];
     if (value === undefined) return;
