@@ -57,7 +57,6 @@ export class TrialTable {
 
   // --- metric columns ------------------------------------------------------------
   bindMetricColumns(names) {
-    this.metricNames = names;
     bindSelect(document.getElementById("metric-column-add"), names, (name) => {
       if (name) this.setMetricColumns([...this.metricColumns.filter((n) => n !== name), name]);
       document.getElementById("metric-column-add").value = "";
