@@ -141,3 +141,21 @@ def test_the_trial_detail_has_its_note_and_a_log_summary(client_logged_in, study
     settings.SOMATIZE_TRIAL_LOG_LIMIT = 20  # past it the log keeps its head and tail
     logs.append_log(trial, "x" * 30)
     assert client_logged_in.get(url).json()["log"]["dropped_chars"] > 0
+
+
+def test_several_objectives_are_listed_first_and_each_has_its_direction(client_logged_in):
+    spec = quadratic_spec("pair", n_trials=3, executor="zdt1")
+    del spec["objective"]
+    spec["objectives"] = [{"metric": "f2", "direction": "maximize"}, {"metric": "f1", "direction": "minimize"}]
+    created = services.create_study(spec)
+    services.start_study(created)
+    for number in range(3):
+        trial = services.claim_trial(created, "w").trial
+        returned = {"f1": float(number), "f2": 10.0 - number, "aux": 0.5}
+        services.finish_trial(trial, TrialOutcome.completed(returned["f2"], returned))
+    plots = client_logged_in.get(f"/api/studies/{created.pk}/plots/").json()
+    assert plots["metrics"] == ["f2", "f1", "aux"]  # the spec's order, then the others
+    url = f"/api/studies/{created.pk}/history/"
+    second = client_logged_in.get(url, {"metric": "f1"}).json()
+    assert second["direction"] == "minimize" and decoded(second) == ([0, 1, 2], [0.0, 1.0, 2.0])
+    assert client_logged_in.get(url, {"metric": "aux"}).json()["direction"] is None
