@@ -4,6 +4,7 @@ and sorting in the trial table, and the trial detail's note and log summary."""
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 import pytest
@@ -28,6 +29,10 @@ def loss_of(number: int, step: int) -> float:
 
 @pytest.fixture
 def study():
+    return build_study()
+
+
+def build_study():
     """Six trials reporting loss and acc at three steps; every third is pruned, the others
     return value, acc and (trial 4 only) the oddly named metric."""
     created = services.create_study(quadratic_spec("metrics", n_trials=6))
@@ -159,3 +164,23 @@ def test_several_objectives_are_listed_first_and_each_has_its_direction(client_l
     second = client_logged_in.get(url, {"metric": "f1"}).json()
     assert second["direction"] == "minimize" and decoded(second) == ([0, 1, 2], [0.0, 1.0, 2.0])
     assert client_logged_in.get(url, {"metric": "aux"}).json()["direction"] is None
+
+
+@pytest.mark.postgres
+def test_postgresql_packs_a_metrics_history_and_lists_its_names(tmp_path, migrated_postgres_url):
+    """PostgreSQL has its own paths (the packed arrays, the recursive name scan): run them there."""
+    from tests.conftest import Project
+
+    project = Project(tmp_path, database_url=migrated_postgres_url)
+    code = """
+import base64, json
+from studies import selectors
+from tests.web.test_metric_api import build_study
+created = build_study()
+body = selectors.history_all(created, -1, "acc")
+names = selectors.metric_names(created)
+print(json.dumps([base64.b64decode(body["values"]).hex(), body["direction"], names]))
+"""
+    values_hex, direction, names = json.loads(project.run("shell", "-c", code).stdout.strip().splitlines()[-1])
+    assert np.frombuffer(bytes.fromhex(values_hex), dtype="<f8").tolist() == [acc_of(n) for n in (0, 1, 3, 4)]
+    assert direction is None and names == ["value", ODD_NAME, "acc", "loss"]
