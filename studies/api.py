@@ -155,20 +155,30 @@ def study(request, study_id: StudyId):
     return JsonResponse(_found(selectors.study_detail(study_id)))
 
 
-@api.get("/studies/{study_id}/plots/", response={200: PlotData, **ERRORS}, summary="bounded plot series")
-def plots(request, study_id: StudyId):
-    return JsonResponse(selectors.plot_data(_found(selectors.study_get(study_id))))
+@api.get(
+    "/studies/{study_id}/plots/",
+    response={200: PlotData, **ERRORS},
+    summary="bounded plot series",
+    description="?metric=NAME: the intermediate values of that metric (default: the objective); "
+    "an unknown name is a 400 naming the field metric and listing the study's metrics.",
+)
+def plots(request, study_id: StudyId, metric: Query[str | None] = None):
+    found = _found(selectors.study_get(study_id))
+    return JsonResponse(selectors.plot_data(found, selectors.check_metric(found, metric)))
 
 
 @api.get(
     "/studies/{study_id}/history/",
     response={200: HistoryPoints, **ERRORS},
     summary="every completed trial's number and value (base64 little-endian int32 and float64 arrays)",
-    description="In number order, up to 100,000 points a response; with more, ask again with ?after=<last_number>.",
+    description="In number order, up to 100,000 points a response; with more, ask again with ?after=<last_number>. "
+    "?metric=NAME: that metric's returned value instead of the objective's (trials without it are left out); "
+    "an unknown name is a 400 naming the field metric and listing the study's metrics.",
 )
-def history(request, study_id: StudyId, after: Query[str | None] = None):
+def history(request, study_id: StudyId, after: Query[str | None] = None, metric: Query[str | None] = None):
     found = _found(selectors.study_get(study_id))
-    return JsonResponse(selectors.history_all(found, _trial_number_after(after)))
+    checked = selectors.check_metric(found, metric)
+    return JsonResponse(selectors.history_all(found, _trial_number_after(after), checked))
 
 
 def _trial_number_after(raw: str | None) -> int:

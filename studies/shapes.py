@@ -68,6 +68,7 @@ class TrialRow(TypedDict):
     url: str
     values: list[float] | None  # completed trials: every objective's value
     feasible: bool | None  # completed trials: every constraint held
+    metrics: dict[str, float]  # completed trials: every returned metric (the table's metric columns)
 
 
 class TrialPage(TypedDict):
@@ -93,8 +94,14 @@ class ArtifactRow(TypedDict):
     created_at: str | None
 
 
+class TrialLogSummary(TypedDict):
+    lines: int  # newlines in the stored output
+    chars: int  # characters stored
+    dropped_chars: int  # dropped between the kept head and tail (the log's bound)
+    url: str  # the whole stored log as text
+
+
 class TrialDetail(TrialRow):
-    metrics: dict[str, float]
     traceback: str
     started_at: str | None
     finished_at: str | None
@@ -103,6 +110,8 @@ class TrialDetail(TrialRow):
     intermediate: list[list[Any]]  # [[step, {metric: value}], ...]
     rungs: list[int]  # steps it is judged at (reached, then the next); [] for pruners without rungs
     artifacts: list[ArtifactRow]  # by name
+    note: str  # plain text
+    log: TrialLogSummary
 
 
 class HistorySeries(TypedDict):
@@ -122,6 +131,8 @@ class HistoryPoints(TypedDict):
     values: str  # little-endian float64 objective values
     more: bool  # more points follow: ask again with ?after=<last_number>
     last_number: int  # the last point's trial number (after, when there is none)
+    metric: str  # the metric the values are of (?metric=, the objective by default)
+    direction: str | None  # an objective's direction (a best-so-far line applies); None for other metrics
     last_event_id: int
 
 
@@ -140,8 +151,10 @@ class SampleSeries(TypedDict):
 
 
 class PlotData(TypedDict):
-    metric: str
-    direction: str
+    metric: str  # the intermediate values' metric (?metric=, the objective by default)
+    direction: str  # the study's (first objective's) direction
+    metric_direction: str | None  # ``metric``'s direction when it is an objective, else None
+    metrics: list[str]  # every metric name: the objectives first, then the others by name
     history: HistorySeries
     intermediate: list[CurveSeries]
     rungs: list[int]  # successive halving / Hyperband rung steps within the curves' steps

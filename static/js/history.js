@@ -7,6 +7,10 @@
 // waiting on the other plots. WebGL (scattergl) draws 10^5-10^6 points; where WebGL is
 // unavailable the SVG scatter is used. window.__somatizeHistory counts full draws and
 // points, for the browser tests and bench/browser.py.
+//
+// Any metric can be drawn (setMetric: /history/?metric=NAME); a best-so-far line only for
+// an objective (the server's `direction`), since another metric has no direction to be
+// best in: its raw values are drawn alone, and the page says so.
 import { plotText } from "./live.js";
 
 const POINT = "#4c78a8";
@@ -31,14 +35,20 @@ function decode(text, Type) {
 // Every chunk of /history/ (the server sends at most 100,000 points a response).
 export async function fetchHistory(url, getJSON) {
   const chunks = [await getJSON(url)];
-  while (chunks.at(-1).more) chunks.push(await getJSON(`${url}?after=${chunks.at(-1).last_number}`));
+  const joiner = url.includes("?") ? "&" : "?";
+  while (chunks.at(-1).more) chunks.push(await getJSON(`${url}${joiner}after=${chunks.at(-1).last_number}`));
   return chunks;
 }
 
 export class HistoryPlot {
-  constructor(study, element, logToggle) {
+  constructor(study, element, logToggle, url) {
     this.study = study;
     this.el = element;
+    this.baseUrl = url;
+    this.metric = study.metric;          // the metric drawn; the objective by default
+    this.direction = study.direction;    // null: not an objective, so no best-so-far line
+    this.generation = 0;                 // a metric switch's responses older than the last are dropped
+    this.note = document.getElementById("history-metric-note");
     this.kind = webglAvailable() ? "scattergl" : "scatter";
     this.seen = new Set();
     this.queue = [];
@@ -50,11 +60,35 @@ export class HistoryPlot {
     logToggle?.addEventListener("change", () => this.setLog(logToggle.checked));
   }
 
-  better(a, b) { return this.study.direction === "minimize" ? a < b : a > b; }
+  better(a, b) { return this.direction === "minimize" ? a < b : a > b; }
+
+  // The objective's URL is the page's preloaded one (study.html): no ?metric= for it.
+  url() {
+    return this.metric === this.study.metric ? this.baseUrl : `${this.baseUrl}?metric=${encodeURIComponent(this.metric)}`;
+  }
+
+  // A completed trial's value of the metric drawn (trial_completed carries every metric).
+  valueOf(trial) { return this.metric === this.study.metric ? trial.value : trial.metrics?.[this.metric]; }
+
+  async reload(getJSON) {
+    const generation = ++this.generation;
+    const chunks = await fetchHistory(this.url(), getJSON);
+    if (generation === this.generation) await this.load(chunks);
+  }
+
+  // Another metric: points from the server, live ones meanwhile queued for it.
+  setMetric(name, getJSON) {
+    this.metric = name;
+    this.drawn = false;
+    this.queue = [];
+    this.seen = new Set();
+    return this.reload(getJSON);
+  }
 
   // Best so far by trial number: the step line's corners, ending at the last trial.
   bestLine(numbers, values) {
     const xs = [], ys = [];
+    if (!this.direction) { this.best = null; return [xs, ys]; }
     let best = null;
     for (let i = 0; i < numbers.length; i++) {
       if (best === null || this.better(values[i], best)) { best = values[i]; xs.push(numbers[i]); ys.push(best); }
@@ -72,8 +106,11 @@ export class HistoryPlot {
     this.queue = this.queue.filter(([number]) => !this.seen.has(number));
     for (const [number] of this.queue) this.seen.add(number);
     this.lastNumber = numbers.length ? numbers.at(-1) : -1;
+    if (chunks[0] && "direction" in chunks[0]) this.direction = chunks[0].direction;
+    if (this.note) this.note.textContent = this.direction ? "" : "raw values: the best-so-far line is drawn for objectives only";
     const [bestX, bestY] = this.bestLine(numbers, values);
-    const metric = plotText(this.study.metric);
+    const metric = plotText(this.metric);
+    this.el.dataset.metric = this.metric;
     this.drawn = false;
     return Plotly.newPlot(this.el, [
       { x: numbers, y: values, type: this.kind, mode: "markers", name: metric, marker: { size: 4, color: POINT, opacity: 0.6 } },
@@ -124,6 +161,7 @@ export class HistoryPlot {
     for (const [number, value] of batch) {
       if (number < this.lastNumber) { if (this.best && this.better(value, this.best[1])) outOfOrder = true; continue; }
       this.lastNumber = number;
+      if (!this.direction) continue;  // raw values only
       if (!this.best || this.better(value, this.best[1])) this.best = [number, value];
       xs.push(number); ys.push(this.best[1]);
     }

@@ -4,6 +4,8 @@
 // They are drawn off the critical path: when scrolled into view, in idle time, and at
 // most once a second while trials arrive, so they never delay the history plot.
 // Every name, metric and choice passes through plotText: Plotly renders HTML in labels.
+// The intermediate values are of one metric (this.metric, the objective by default; the
+// page's selector switches it and reloads /plots/?metric=NAME).
 import { plotText } from "./live.js";
 
 const MAX_POINTS = 6000;   // past this many client-side points, ask the server to downsample again
@@ -23,6 +25,7 @@ const idle = (fn) => (window.requestIdleCallback ? requestIdleCallback(fn, { tim
 export class StudyPlots {
   constructor(study, onTooLarge) {
     this.study = study;
+    this.metric = study.metric;
     this.space = Object.fromEntries(study.search_space.map((d) => [d.name, d]));
     this.onTooLarge = onTooLarge;
     this.data = null;
@@ -40,7 +43,7 @@ export class StudyPlots {
     this.recent.push(message);
     if (this.recent.length > 5000) this.recent.splice(0, this.recent.length - 2500);
     if (!this.data) return;
-    if (message.type === "trial_metric") this.metric(message.data); else this.completed(message.data);
+    if (message.type === "trial_metric") this.reported(message.data); else this.completed(message.data);
   }
 
   load(data) {
@@ -55,7 +58,7 @@ export class StudyPlots {
     const later = this.recent.filter((m) => m.id > data.last_event_id);
     this.recent = later;
     for (const message of later) {
-      if (message.type === "trial_metric") this.metric(message.data); else this.completed(message.data);
+      if (message.type === "trial_metric") this.reported(message.data); else this.completed(message.data);
     }
     this.draw();
   }
@@ -91,9 +94,9 @@ export class StudyPlots {
     this.schedule();
   }
 
-  metric(event) {
+  reported(event) {
     if (!this.data) return;
-    const value = event.metrics?.[this.study.metric];
+    const value = event.metrics?.[this.metric];
     if (value === undefined) return;
     let curve = this.data.curves.get(event.number);
     if (!curve) {
@@ -163,9 +166,11 @@ export class StudyPlots {
     // Successive halving / Hyperband rungs: where trials are judged.
     const shapes = this.data.rungs.map((step) => ({ type: "line", xref: "x", yref: "paper", x0: step, x1: step,
       y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } }));
-    Plotly.react(this.canvas("plot-intermediate"), traces,
-      layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: plotText(this.study.metric) } }, shapes }),
+    const canvas = this.canvas("plot-intermediate");
+    Plotly.react(canvas, traces,
+      layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: plotText(this.metric) } }, shapes }),
       config);
+    canvas.dataset.metric = this.metric;
   }
 
   axis(name, values) {
@@ -218,6 +223,6 @@ export class StudyPlots {
       y: sample.values, marker: { size: 5, color: sample.numbers, colorscale: "Blues", showscale: true,
       colorbar: { title: { text: "trial" } } } }],
       layout({ xaxis: { title: { text: plotText(name) }, type: dim.scale === "log" ? "log" : (dim.type === "categorical" ? "category" : "linear") },
-               yaxis: { title: { text: this.study.metric } } }), config);
+               yaxis: { title: { text: plotText(this.study.metric) } } }), config);
   }
 }

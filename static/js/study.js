@@ -1,17 +1,33 @@
 // One study, live: progress, rate and ETA, best value and parameters, plots and the
 // trial table. Absolute figures come straight from events; the table, the state
 // counts and the importance estimate are re-read (throttled) when trials change.
+// The history and intermediate-values plots each have a metric selector (every metric
+// name in the study, the objectives first; names reported later are added live), and
+// the trial table can show metric columns from the same names.
 import { follow, formatDuration, formatValue, getJSON, markApplied, paramsTable, setLive, setProgress, setState,
          throttle } from "./live.js";
-import { fetchHistory, HistoryPlot } from "./history.js";
+import { HistoryPlot } from "./history.js";
+import { bindSelect, MetricNames } from "./metric_select.js";
 import { StudyPlots } from "./plots.js";
 import { TrialTable } from "./trial_table.js";
 
 const study = JSON.parse(document.getElementById("initial-data").textContent);
 const base = `/api/studies/${study.id}/`;
-const history = new HistoryPlot(study, document.querySelector("#plot-history .canvas"), document.getElementById("history-log"));
+const history = new HistoryPlot(study, document.querySelector("#plot-history .canvas"), document.getElementById("history-log"),
+                                `${base}history/`);
 const plots = new StudyPlots(study, () => reloadPlots());
 const table = new TrialTable(study, `${base}trials/`);
+const names = new MetricNames(study.objectives.map((o) => o.metric));
+const plotsUrl = () => (plots.metric === study.metric ? `${base}plots/` : `${base}plots/?metric=${encodeURIComponent(plots.metric)}`);
+// A response for a metric no longer selected (switched meanwhile) is dropped.
+async function loadPlots() {
+  const data = await getJSON(plotsUrl());
+  names.add(data.metrics);
+  if (data.metric === plots.metric) plots.load(data);
+}
+bindSelect(document.getElementById("history-metric"), names, (name) => history.setMetric(name, getJSON));
+bindSelect(document.getElementById("intermediate-metric"), names, (name) => { plots.metric = name; loadPlots(); });
+table.bindMetricColumns(names);
 
 // Rate over the last minute of progress events; the server's average until then.
 const samples = [];
@@ -57,8 +73,8 @@ function showDetail(detail) {
   showCounts(detail.counts);
 }
 
-const reloadHistory = throttle(async () => history.load(await fetchHistory(`${base}history/`, getJSON)), 3000);
-const reloadPlots = throttle(async () => plots.load(await getJSON(`${base}plots/`)), 3000);
+const reloadHistory = throttle(() => history.reload(getJSON), 3000);
+const reloadPlots = throttle(loadPlots, 3000);
 const refreshImportance = throttle(async () => plots.importance((await getJSON(`${base}plots/`)).importance), 5000);
 const refreshCounts = throttle(async () => showCounts((await getJSON(base)).counts), 1000);
 const trialsChanged = () => { table.refresh(); refreshCounts(); };
@@ -74,7 +90,12 @@ const progress = (message) => {
 };
 const terminal = (message) => { plots.apply(message); trialsChanged(); };
 // The history plot first: it is what a user watches while trials arrive.
-const completed = (message) => { history.add(message.data.number, message.data.value); terminal(message); refreshImportance(); };
+const completed = (message) => {
+  history.add(message.data.number, history.valueOf(message.data));
+  terminal(message);
+  names.fromEvent(message);
+  refreshImportance();
+};
 
 showDetail(study);
 follow(`/ws/studies/${study.id}/`, study.last_event_id, {
@@ -88,7 +109,7 @@ follow(`/ws/studies/${study.id}/`, study.last_event_id, {
   trial_started: trialsChanged,
   trial_requeued: trialsChanged,
   trial_enqueued: trialsChanged,
-  trial_metric: (message) => plots.apply(message),
+  trial_metric: (message) => { plots.apply(message); names.fromEvent(message); },
   trial_completed: completed,
   trial_pruned: terminal,
   trial_failed: terminal,
@@ -96,5 +117,5 @@ follow(`/ws/studies/${study.id}/`, study.last_event_id, {
 });
 // Summary (above, from the page's data) and history first; the other plots' data (a
 // heavier request) is asked for once the history is drawn, so it never delays it.
-fetchHistory(`${base}history/`, getJSON).then((chunks) => history.load(chunks)).finally(() => reloadPlots());
+history.reload(getJSON).finally(() => reloadPlots());
 table.refresh();

@@ -1,5 +1,12 @@
 // The trial table: server-side sorting, filters (state, parameter ranges) and pages.
+// Metric columns (any metric the trials returned) are added and removed by the user and
+// kept in the page's URL (?metric_column=NAME, repeatable), so a reload or a shared link
+// shows them too. Sorting by one is the server's (sort=metric.NAME); it refuses that for
+// large studies (metrics have no index) and the table then says why and keeps its order.
 import { getJSON, formatValue } from "./live.js";
+import { bindSelect } from "./metric_select.js";
+
+const COLUMN_PARAM = "metric_column";
 
 function rangeInput(name, placeholder) {
   const input = document.createElement("input");
@@ -12,7 +19,9 @@ export class TrialTable {
     this.study = study;
     this.url = url;
     this.params = study.search_space.map((d) => d.name);
+    this.metricColumns = [...new Set(new URLSearchParams(location.search).getAll(COLUMN_PARAM))];
     this.sort = "number";
+    this.sorted = "number";  // the last sort the server accepted
     this.page = 1;
     this.filters = new URLSearchParams();
     this.loading = null;
@@ -28,7 +37,8 @@ export class TrialTable {
     // Several objectives: a sortable column each, in place of the single value.
     const objectives = this.study.objectives.length > 1
       ? this.study.objectives.map((o, i) => [`objective.${i}`, o.metric]) : [["value", this.study.metric]];
-    const columns = [["number", "#"], ["state", "state"], ...objectives, ["duration_ms", "duration"],
+    const metrics = this.metricColumns.map((name) => [`metric.${name}`, name]);
+    const columns = [["number", "#"], ["state", "state"], ...objectives, ...metrics, ["duration_ms", "duration"],
                      ...this.params.map((p) => [`param.${p}`, p])];
     const row = document.querySelector("#trial-table thead tr");
     row.replaceChildren(...columns.map(([key, label]) => {
@@ -40,9 +50,43 @@ export class TrialTable {
         this.page = 1;
         this.refresh();
       });
+      if (key.startsWith("metric.")) th.append(" ", this.removeButton(label));
       return th;
     }));
   }
+
+  // --- metric columns ------------------------------------------------------------
+  bindMetricColumns(names) {
+    bindSelect(document.getElementById("metric-column-add"), names, (name) => {
+      if (name) this.setMetricColumns([...this.metricColumns.filter((n) => n !== name), name]);
+      document.getElementById("metric-column-add").value = "";
+    }, "add a metric column…");
+  }
+
+  removeButton(name) {
+    const button = document.createElement("button");
+    Object.assign(button, { type: "button", className: "remove-column", textContent: "×", title: `remove column ${name}` });
+    button.setAttribute("aria-label", `remove column ${name}`);
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();  // not a sort
+      this.setMetricColumns(this.metricColumns.filter((n) => n !== name));
+    });
+    return button;
+  }
+
+  setMetricColumns(names) {
+    this.metricColumns = names;
+    const removed = this.sort.replace(/^-/, "").startsWith("metric.") && !names.includes(this.sort.replace(/^-?metric\./, ""));
+    if (removed) this.sort = "number";
+    const url = new URL(location.href);
+    url.searchParams.delete(COLUMN_PARAM);
+    for (const name of names) url.searchParams.append(COLUMN_PARAM, name);
+    history.replaceState(history.state, "", url);
+    this.buildHeader();
+    this.refresh();
+  }
+
+  metricStatus(text) { document.getElementById("metric-columns-status").textContent = text; }
 
   buildFilters() {
     const box = document.getElementById("param-filters");
@@ -87,8 +131,15 @@ export class TrialTable {
     try {
       this.render(await this.loading);
       document.getElementById("filter-error").textContent = "";
+      if (this.sort !== this.sorted && this.sort.replace(/^-/, "").startsWith("metric.")) this.metricStatus("");
+      this.sorted = this.sort;
     } catch (error) {
-      document.getElementById("filter-error").textContent = error.message;
+      if (this.sort.replace(/^-/, "").startsWith("metric.")) {
+        // Refused (a large study): say why, and keep the last order so live updates go on.
+        this.metricStatus(error.message);
+        this.sort = this.sorted;
+        this.queued = true;
+      } else document.getElementById("filter-error").textContent = error.message;
     } finally {
       this.loading = null;
       if (this.queued) { this.queued = false; setTimeout(() => this.refresh(), 500); }
@@ -115,7 +166,8 @@ export class TrialTable {
       link.href = trial.url; link.textContent = trial.number;
       const values = this.study.objectives.length > 1
         ? this.study.objectives.map((_, i) => formatValue(trial.values?.[i] ?? null)) : [formatValue(trial.value)];
-      const cells = [link, trial.state, ...values,
+      const metrics = this.metricColumns.map((name) => formatValue(trial.metrics?.[name] ?? null));
+      const cells = [link, trial.state, ...values, ...metrics,
                      trial.duration_ms === null ? "" : `${trial.duration_ms} ms`,
                      ...this.params.map((p) => formatValue(trial.params[p] ?? ""))];
       row.replaceChildren(...cells.map((content, i) => {

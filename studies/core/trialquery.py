@@ -19,6 +19,7 @@ from .trials import TrialState
 
 SORT_COLUMNS = ("number", "value", "duration_ms", "state")
 PARAM_SORT_PREFIX = "param."
+METRIC_SORT_PREFIX = "metric."  # a returned metric: no index, so bounded by the study's size (selectors)
 OBJECTIVE_SORT = re.compile(r"objective\.([0-3])")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -52,6 +53,12 @@ class TrialQuery:
     def sort_param(self) -> str | None:
         key = self.sort_key
         return key[len(PARAM_SORT_PREFIX) :] if key.startswith(PARAM_SORT_PREFIX) else None
+
+    @property
+    def sort_metric(self) -> str | None:
+        """``metric.<name>`` sorts by a metric the trials returned."""
+        key = self.sort_key
+        return key[len(METRIC_SORT_PREFIX) :] if key.startswith(METRIC_SORT_PREFIX) else None
 
     @property
     def sort_objective(self) -> int | None:
@@ -134,11 +141,14 @@ def _sort(raw: Mapping[str, Sequence[str]], space: SearchSpace, errors: list[tup
             errors.append(
                 ("sort", f"no parameter named {key[len(PARAM_SORT_PREFIX) :]!r}; parameters are {_known(space)}")
             )
+    elif key.startswith(METRIC_SORT_PREFIX):
+        if not key[len(METRIC_SORT_PREFIX) :]:
+            errors.append(("sort", "metric.<name> needs a metric's name"))
     elif key not in SORT_COLUMNS and not OBJECTIVE_SORT.fullmatch(key):
         errors.append(
             (
                 "sort",
-                f"must be one of {', '.join(SORT_COLUMNS)}, param.<name> or objective.<0-3>, "
+                f"must be one of {', '.join(SORT_COLUMNS)}, param.<name>, metric.<name> or objective.<0-3>, "
                 f"optionally with a leading '-', got {sort!r}",
             )
         )

@@ -4,7 +4,7 @@
   the snapshot: the one place that rule lives);
 - ``studies``: summaries, lists, a study's detail and page, lookups for adapters;
 - ``trials``: filtered and sorted trial pages, one trial's detail and page;
-- ``plots``: bounded plot series of the study page;
+- ``plots``: bounded plot series of the study page; ``metrics``: its metric names;
 - ``snapshots``: frozen trials for samplers and pruners;
 - ``exports``: the rows behind ``export_study``.
 
@@ -26,6 +26,7 @@ from .cursor import (
     read_tail,
 )
 from .exports import intermediate_by_trial, pareto_front_numbers, trial_rows
+from .metrics import check_metric, metric_names
 from .pareto import pareto_data
 from .plots import history_all, plot_data
 from .snapshots import history_snapshots, peers_at_step, reported_values
@@ -50,6 +51,7 @@ from .trials import trial_curve, trial_detail, trial_get, trial_page, trial_row,
 __all__ = [
     "EVENT_PAGE",
     "LogRead",
+    "check_metric",
     "event_page",
     "events_after",
     "has_running_trials",
@@ -60,6 +62,7 @@ __all__ = [
     "issued_event_id",
     "last_event_id",
     "list_snapshot",
+    "metric_names",
     "pareto_data",
     "pareto_front_numbers",
     "peers_at_step",

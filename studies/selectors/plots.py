@@ -5,13 +5,16 @@
   importance estimate; the page says how many of how many;
 - history: the same sample as a history series with its best-so-far line, for API
   clients (the page draws every trial from history_all);
-- intermediate: the objective's curves of the most recent trials that reported any;
+- intermediate: one metric's curves (the objective's by default) of the most recent
+  trials that reported any;
 - history_all: every completed trial's number and value, for the page's WebGL history
   plot, which draws every point as optuna-dashboard does (read from the covering index
   trial_study_state_number_value, never from the wide rows), in chunks of
   HISTORY_CHUNK points so no response grows without bound. Sent as base64 of
   little-endian int32 numbers and float64 values: exact, and encoded in about a
-  millisecond where JSON's float formatting took longer than the query.
+  millisecond where JSON's float formatting took longer than the query. Another metric
+  than the objective (``?metric=``) is read from each completed trial's returned
+  ``metrics`` (JSON: its rows, not an index, but the same chunks bound each response).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ import base64
 
 import numpy as np
 from django.db import connection
+from django.db.models import FloatField
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from ..core.importance import param_importance
 from ..core.pruners import rung_grid
@@ -30,6 +36,7 @@ from ..models import Study, Trial, TrialValue
 from ..shapes import CurveSeries, HistoryPoints, HistorySeries, PlotData, SampleSeries
 from .counts import state_counts, trial_total
 from .cursor import read_at_cursor
+from .metrics import metric_direction, metric_names
 from .studies import study_space
 
 CURVE_TRIALS = 60  # most recent trials drawn in the intermediate-values plot
@@ -84,7 +91,7 @@ def _numbers_in(numbers: list[int]) -> list[int] | RawSQL:
     return numbers
 
 
-def intermediate_series(study: Study) -> list[CurveSeries]:
+def intermediate_series(study: Study, metric: str) -> list[CurveSeries]:
     recent = list(
         Trial.objects.filter(study=study)
         .exclude(state=TrialState.WAITING.value)
@@ -95,7 +102,7 @@ def intermediate_series(study: Study) -> list[CurveSeries]:
         pk: {"number": number, "state": state, "steps": [], "values": []} for pk, number, state in recent
     }
     for trial_id, step, value in (
-        TrialValue.objects.filter(trial_id__in=list(by_id), metric=study.metric)
+        TrialValue.objects.filter(trial_id__in=list(by_id), metric=metric)
         .order_by("trial_id", "step")
         .values_list("trial_id", "step", "value")[:CURVE_POINTS]
     ):
@@ -104,13 +111,26 @@ def intermediate_series(study: Study) -> list[CurveSeries]:
     return sorted((c for c in by_id.values() if c["steps"]), key=lambda c: c["number"])
 
 
-def history_all(study: Study, after: int = -1) -> HistoryPoints:
-    """Completed trials numbered above ``after``, in number order, up to HISTORY_CHUNK of them."""
-    return read_at_cursor(lambda cursor: _history_all_at(study, after, cursor))[1]
+def history_all(study: Study, after: int = -1, metric: str | None = None) -> HistoryPoints:
+    """Completed trials numbered above ``after``, in number order, up to HISTORY_CHUNK of
+    them, with their value of ``metric`` (a checked name: ``selectors.check_metric``; the
+    objective when None). Trials that did not return the metric are left out."""
+    name = metric or study.metric
+    return read_at_cursor(lambda cursor: _history_all_at(study, after, name, cursor))[1]
 
 
-def _history_all_at(study: Study, after: int, cursor: int) -> HistoryPoints:
-    rows = _completed(study).filter(number__gt=after).order_by("number")[: HISTORY_CHUNK + 1]
+def _metric_rows(study: Study, after: int, metric: str):
+    """(number, value) rows of ``metric`` in number order: the objective from the covering
+    index, any other metric from the trials' returned metrics."""
+    rows = _completed(study).filter(number__gt=after).order_by("number")
+    if metric == study.metric:
+        return rows.values_list("number", "value")
+    picked = Cast(KeyTextTransform(metric, "metrics"), FloatField())
+    return rows.filter(metrics__has_key=metric).annotate(picked=picked).values_list("number", "picked")
+
+
+def _history_all_at(study: Study, after: int, metric: str, cursor: int) -> HistoryPoints:
+    rows = _metric_rows(study, after, metric)[: HISTORY_CHUNK + 1]
     if connection.vendor == "postgresql":
         numbers, values = _history_arrays_postgres(rows)
     else:
@@ -123,6 +143,8 @@ def _history_all_at(study: Study, after: int, cursor: int) -> HistoryPoints:
         "values": base64.b64encode(values.astype("<f8").tobytes()).decode(),
         "more": more,
         "last_number": int(numbers[-1]) if len(numbers) else after,
+        "metric": metric,
+        "direction": metric_direction(study, metric),
         "last_event_id": cursor,
     }
 
@@ -130,7 +152,7 @@ def _history_all_at(study: Study, after: int, cursor: int) -> HistoryPoints:
 def _history_arrays(rows) -> tuple[np.ndarray, np.ndarray]:
     # The queryset's own SQL run on a plain cursor: the ORM's per-row work would be
     # most of the time at 100,000 points, and these are two bare numbers a row.
-    sql, params = rows.values_list("number", "value").query.sql_with_params()
+    sql, params = rows.query.sql_with_params()
     with connection.cursor() as db:
         db.execute(sql, params)
         table = np.array(db.fetchall(), dtype="<f8").reshape(-1, 2)
@@ -140,10 +162,10 @@ def _history_arrays(rows) -> tuple[np.ndarray, np.ndarray]:
 def _history_arrays_postgres(rows) -> tuple[np.ndarray, np.ndarray]:
     """PostgreSQL packs the columns itself (int4send/float8send: big-endian bytes), two
     values in all instead of a Python tuple per trial: about 5 times faster at 10^5 rows."""
-    sql, params = rows.values_list("number", "value").query.sql_with_params()
+    sql, params = rows.query.sql_with_params()
     packed = (
         "SELECT string_agg(int4send(t.number::int4), ''::bytea), string_agg(float8send(t.value), ''::bytea) "
-        f"FROM ({sql}) AS t"
+        f"FROM ({sql}) AS t(number, value)"
     )
     with connection.cursor() as db:
         db.execute(packed, params)
@@ -157,20 +179,26 @@ def _history_arrays_postgres(rows) -> tuple[np.ndarray, np.ndarray]:
     return numbers, values
 
 
-def plot_data(study: Study) -> PlotData:
-    return read_at_cursor(lambda cursor: _plot_data_at(study, cursor))[1]
+def plot_data(study: Study, metric: str | None = None) -> PlotData:
+    """The bounded series; ``metric`` (a checked name, the objective when None) picks the
+    intermediate values' metric. The history sample, the sample and the importance are
+    always the objective's."""
+    name = metric or study.metric
+    return read_at_cursor(lambda cursor: _plot_data_at(study, name, cursor))[1]
 
 
-def _plot_data_at(study: Study, cursor: int) -> PlotData:
+def _plot_data_at(study: Study, metric: str, cursor: int) -> PlotData:
     space = study_space(study)
     n_completed = state_counts(study).get(TrialState.COMPLETED.value, 0)
     sample, width = sample_series(study, space.names, n_completed, max(0, trial_total(study) - 1))
     rows = [{name: sample["params"][name][i] for name in space.names} for i in range(len(sample["numbers"]))]
-    curves = intermediate_series(study)
+    curves = intermediate_series(study, metric)
     last_step = max((max(c["steps"]) for c in curves if c["steps"]), default=0)
     return {
-        "metric": study.metric,
+        "metric": metric,
         "direction": study.direction,
+        "metric_direction": metric_direction(study, metric),
+        "metrics": metric_names(study),
         "history": history_series(study, sample, width),
         "intermediate": curves,
         "rungs": rung_grid(study.spec.get("pruner") or {"type": "none"}, last_step),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db.models import FloatField, Q, QuerySet, Subquery
 from django.db.models.expressions import OuterRef
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
 
 from ..core.paramcolumns import column_of, column_value
@@ -101,6 +101,10 @@ def number_plan(study: Study, query: TrialQuery, space: SearchSpace) -> NumberPl
     if query.sort_objective is not None:
         # Several objectives: the i-th value of the stored list (no index; such studies are small).
         rows = rows.alias(objective=Cast(KeyTransform(str(query.sort_objective), "objective_values"), FloatField()))
+        key = "objective"
+    if query.sort_metric is not None:
+        # A returned metric (no index: selectors.trials allows it for small studies only).
+        rows = rows.alias(objective=Cast(KeyTextTransform(query.sort_metric, "metrics"), FloatField()))
         key = "objective"
     order = [f"-{key}" if query.descending else key] + ([] if key == "number" else ["number"])
     if key not in (*NULLABLE_COLUMNS, "objective"):

@@ -15,10 +15,12 @@ from typing import Any, TypedDict
 from django.db import connection, transaction
 from django.urls import reverse
 
+from ..core.errors import SpecError
 from ..core.pruners import trial_rungs
 from ..core.trialquery import TrialQuery
 from ..models import Study, Trial, TrialValue
 from ..shapes import StudySummary, TrialDetail, TrialPage, TrialRow
+from . import workbench
 from .artifacts import trial_artifacts
 from .counts import state_counts, trial_total
 from .cursor import read_at_cursor
@@ -40,7 +42,11 @@ TRIAL_COLUMNS = (
     "error",
     "objective_values",
     "feasible",
+    "metrics",
 )
+# Sorting by a returned metric reads every matching trial's JSON (no index can serve any
+# name): allowed up to this many trials, where that takes tens of milliseconds.
+METRIC_SORT_TRIALS = 20_000
 
 
 class TrialView(TypedDict):
@@ -79,6 +85,7 @@ def trial_row(study_id: int, row: dict[str, Any], pruner: dict[str, Any] | None 
         "url": reverse("studies:trial", args=[study_id, row["number"]]),
         "values": row["objective_values"],
         "feasible": row["feasible"],
+        "metrics": row["metrics"] or {},
     }
 
 
@@ -101,6 +108,16 @@ def without_jit() -> Iterator[None]:
 
 
 def _trial_page_at(study: Study, query: TrialQuery, cursor: int) -> TrialPage:
+    if query.sort_metric is not None and trial_total(study) > METRIC_SORT_TRIALS:
+        raise SpecError(
+            [
+                (
+                    "sort",
+                    f"sorting by a metric reads every trial's metrics (they have no index), so it is offered "
+                    f"up to {METRIC_SORT_TRIALS:,} trials; this study has {trial_total(study):,}",
+                )
+            ]
+        )
     plan = number_plan(study, query, study_space(study))
     start = (query.page - 1) * query.page_size
     count, capped = _count(study, query, plan, start + query.page_size)
@@ -160,7 +177,6 @@ def trial_detail(study: Study, trial: Trial) -> TrialDetail:
     return {
         **trial_row(study.pk, row, study_pruner(study)),
         "error": trial.error,
-        "metrics": trial.metrics,
         "traceback": trial.traceback,
         "started_at": iso(trial.started_at),
         "finished_at": iso(trial.finished_at),
@@ -169,6 +185,8 @@ def trial_detail(study: Study, trial: Trial) -> TrialDetail:
         "intermediate": curve,
         "rungs": rungs_so_far(study_pruner(study), trial.number, last_step),
         "artifacts": trial_artifacts(trial),
+        "note": workbench.trial_note(study.pk, trial.number),
+        "log": workbench.trial_log_summary(study.pk, trial),
     }
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from django.db.models import Sum, Value
+from django.db.models.functions import Length, Replace
+from django.urls import reverse
+
 # typing_extensions: pydantic (the OpenAPI schema) reads TypedDicts only from there on Python < 3.12.
 from typing_extensions import TypedDict
 
 from ..models import StudyNote, Trial, TrialLog, TrialLogChunk, TrialNote
+from ..shapes import TrialLogSummary
 
 # Chunks per log read: a page asks again from the last ``seq`` it got.
 LOG_PAGE = 200
@@ -66,3 +71,16 @@ def trial_log_text(trial: Trial) -> str:
 
 def dropped_line(dropped: int) -> str:
     return f"\n[… {dropped} characters of output dropped here: the log keeps its head and its tail …]\n"
+
+
+def trial_log_summary(study_id: int, trial: Trial) -> TrialLogSummary:
+    """How much output is stored (counted by the database: the text is not read here)."""
+    newlines = Length("text") - Length(Replace("text", Value("\n"), Value("")))
+    totals = TrialLogChunk.objects.filter(trial=trial).aggregate(lines=Sum(newlines), chars=Sum(Length("text")))
+    dropped = TrialLog.objects.filter(trial=trial).values_list("dropped_chars", flat=True).first() or 0
+    return {
+        "lines": totals["lines"] or 0,
+        "chars": totals["chars"] or 0,
+        "dropped_chars": dropped,
+        "url": reverse("api:trial_log_text", args=[study_id, trial.number]),
+    }
