@@ -15,7 +15,6 @@ plots read every trial through Optuna's storage, which bench/pages.py already co
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import analyze, setup_django  # noqa: E402
+from bench.pages import analyze, bench_arguments, logged_in_client  # noqa: E402
 
 CURVES = 200  # trials with learning curves of loss and acc
 STEPS = 20
@@ -99,24 +98,8 @@ def timed(client, url: str, repeat: int) -> tuple[float, float, int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
-    parser.add_argument("--reuse", action="store_true", help="time the studies a previous run left (no rebuild)")
-    args = parser.parse_args()
-    setup_django(args.database_url)
-
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    client = Client()
-    users = get_user_model().objects
-    client.force_login(users.filter(username="bench").first() or users.create_user("bench", password="bench-password"))
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"database: {engine}; median / worst of {args.repeat} requests, in-process (no network)")
+    args = bench_arguments(__doc__.splitlines()[0], "10000,100000,1000000", repeat=5)
+    client = logged_in_client(args)
     print(f"{'trials':>8}  {'endpoint':<62} {'median ms':>9} {'worst ms':>9} {'bytes':>9} status")
     for n in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()

@@ -38,6 +38,35 @@ def setup_django(database_url: str | None) -> None:
     call_command("migrate", verbosity=0)
 
 
+def bench_arguments(description: str, sizes: str, repeat: int) -> argparse.Namespace:
+    """The options every in-process page benchmark takes; Django is set up on their database."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", default=sizes)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the studies a previous run left in --database-url (no rebuild)"
+    )
+    args = parser.parse_args()
+    setup_django(args.database_url)
+    return args
+
+
+def logged_in_client(args: argparse.Namespace):
+    """Django's test client, logged in as the bench user; prints what the figures are."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    users = get_user_model().objects
+    client.force_login(users.filter(username="bench").first() or users.create_user("bench", password="bench-password"))
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"database: {engine}; median / worst of {args.repeat} requests, in-process (no network)")
+    return client
+
+
 def build_study(n: int, reuse: bool):
     from bench.synthetic import build_finished_study
     from studies.models import Study
@@ -89,26 +118,8 @@ def time_url(client, url: str, repeat: int) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
-    parser.add_argument(
-        "--reuse", action="store_true", help="time the studies a previous run left in --database-url (no rebuild)"
-    )
-    args = parser.parse_args()
-    setup_django(args.database_url)
-
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    client = Client()
-    users = get_user_model().objects
-    client.force_login(users.filter(username="bench").first() or users.create_user("bench", password="bench-password"))
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"database: {engine}; median / worst of {args.repeat} requests, in-process (no network)")
+    args = bench_arguments(__doc__.splitlines()[0], "1000,10000,100000,1000000", repeat=7)
+    client = logged_in_client(args)
     print(f"{'trials':>8}  {'endpoint':<70} {'median ms':>9} {'worst ms':>9} {'bytes':>9}")
     for n in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
