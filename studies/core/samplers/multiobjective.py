@@ -26,13 +26,10 @@ Method: ParEGO (Knowles, 2006) with a constrained acquisition (Gardner et al., 2
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
-from scipy.special import log_ndtr
 
 from ..goals import Goals
 from ..pareto import to_minimise
@@ -41,56 +38,10 @@ from ..trials import Direction, FrozenTrial, TrialState
 from .acquisition import LogEI, maximise_acquisition
 from .bayesian import BLAS, MAX_POINTS, BayesianSampler, standardise
 from .encoding import ParamsKey, params_key
-from .gp import Array, GaussianProcess, fit
+from .feasibility_model import ConstrainedAcquisition, constraint_bounds, nearest_half_and_random
+from .gp import Array, fit
 
 AUGMENTATION = 0.05
-LOG_NORMAL_PDF = -0.5 * math.log(2 * math.pi)
-
-
-@dataclass
-class Bound:
-    """One side of a constraint in the model's standardised units: ``value <= limit`` or ``>=``."""
-
-    gp: GaussianProcess
-    limit: float
-    upper: bool
-
-
-class ConstrainedLogEI:
-    """log EI (or nothing, before a feasible trial) plus Σ log P(bound holds)."""
-
-    def __init__(self, base: LogEI | None, bounds: list[Bound]) -> None:
-        self.base, self.bounds = base, bounds
-
-    def __call__(self, xs: Array) -> Array:
-        total = self.base(xs) if self.base is not None else np.zeros(len(xs))
-        for b in self.bounds:
-            mean, var = b.gp.predict(xs)
-            total = total + log_ndtr(self._z(b, mean, np.sqrt(var)))
-        return total
-
-    @staticmethod
-    def _z(b: Bound, mean: Array, sigma: Array) -> Array:
-        z: Array = (b.limit - mean) / sigma if b.upper else (mean - b.limit) / sigma
-        return z
-
-    def with_grad(self, xs: Array) -> tuple[Array, Array]:
-        if self.base is not None:
-            total, grad = self.base.with_grad(xs)
-        else:
-            total, grad = np.zeros(len(xs)), np.zeros(xs.shape)
-        for b in self.bounds:
-            mean, var, dmean, dvar = b.gp.predict_with_grad(xs)
-            sigma = np.sqrt(var)
-            z = self._z(b, mean, sigma)
-            dsigma = dvar / (2.0 * sigma[:, None])
-            sign = -1.0 if b.upper else 1.0
-            dz = (sign * dmean - z[:, None] * dsigma) / sigma[:, None]
-            log_cdf = log_ndtr(z)
-            ratio = np.exp(LOG_NORMAL_PDF - 0.5 * z * z - log_cdf)  # d log Φ(z) / dz
-            total = total + log_cdf
-            grad = grad + ratio[:, None] * dz
-        return total, grad
 
 
 def chebyshev(minimised: Array, weights: Array) -> Array:
@@ -129,7 +80,7 @@ class GoalsBayesianSampler(BayesianSampler):
         x = np.array([self.encoding.encode(p) for p in [*(t.params for t in done), *failed]])
         y = np.concatenate([scalar, np.full(len(failed), scalar.max())])
         ok = np.concatenate([feasible, np.zeros(len(failed), dtype=bool)])
-        keep = _subsample_index(y, MAX_POINTS, rng)
+        keep = nearest_half_and_random(y, MAX_POINTS, rng)
         x, y, ok = x[keep], y[keep], ok[keep]
         base = None
         if np.ptp(y) > 0:
@@ -138,11 +89,12 @@ class GoalsBayesianSampler(BayesianSampler):
             if running:
                 gp.append_running(np.array([self.encoding.encode(p) for p in running]))
             base = LogEI(gp, float(y[ok].min())) if ok.any() or not self.goals.constraints else None
-        bounds = self._constraint_bounds(done, running, rng)
+        bounds = constraint_bounds(self.goals, self.encoding, done, running, rng)
         if base is None and not bounds:
             return self._random_unseen(rng, avoid)
         incumbents = x[np.argsort(np.where(ok, y, np.inf), kind="stable")[:5]]
-        rows, _ = maximise_acquisition(ConstrainedLogEI(base, bounds), self.encoding, incumbents, rng)
+        acquisition = ConstrainedAcquisition(base, bounds, insist=bool(ok.any()))
+        rows, _ = maximise_acquisition(acquisition, self.encoding, incumbents, rng)
         for row in rows:
             params = self.encoding.decode(row)
             if params_key(params) not in avoid:
@@ -154,35 +106,3 @@ class GoalsBayesianSampler(BayesianSampler):
         if values is None or len(values) != len(self.goals.objectives) or not all(map(math.isfinite, values)):
             return None
         return to_minimise(values, self.goals.directions)
-
-    def _constraint_bounds(
-        self, done: Sequence[FrozenTrial], running: Sequence[Mapping[str, Any]], rng: np.random.Generator
-    ) -> list[Bound]:
-        """A GP per constrained metric that varies, with its bounds in standardised units."""
-        bounds: list[Bound] = []
-        for c in self.goals.constraints:
-            seen = [(t.params, t.metrics[c.metric]) for t in done if math.isfinite(t.metrics.get(c.metric, math.nan))]
-            values = np.array([v for _, v in seen], dtype=float)
-            if len(seen) < 2 or np.ptp(values) == 0:
-                continue  # nothing to learn: the bound holds or fails everywhere seen
-            keep = _subsample_index(values, MAX_POINTS, rng)
-            centre, scale = values.mean(), values.std()
-            x = np.array([self.encoding.encode(seen[i][0]) for i in keep])
-            gp = fit(x, (values[keep] - centre) / scale, self.encoding.is_categorical)
-            if running:
-                gp.append_running(np.array([self.encoding.encode(p) for p in running]))
-            if c.max is not None:
-                bounds.append(Bound(gp, (c.max - centre) / scale, upper=True))
-            if c.min is not None:
-                bounds.append(Bound(gp, (c.min - centre) / scale, upper=False))
-        return bounds
-
-
-def _subsample_index(y: Array, budget: int, rng: np.random.Generator) -> npt.NDArray[np.intp]:
-    """At most ``budget`` indices: the lowest half of the budget and a seeded random draw of the rest."""
-    order = np.argsort(y, kind="stable")
-    if len(y) <= budget:
-        return order
-    rest = rng.choice(order[budget // 2 :], size=budget - budget // 2, replace=False)
-    index: npt.NDArray[np.intp] = np.concatenate([order[: budget // 2], rest])
-    return index
