@@ -35,7 +35,7 @@ from .gp import Array, GaussianProcess, fit
 
 FEASIBLE_ENOUGH = 0.9
 SHORTFALL_WEIGHT = 25.0
-MAX_CONSTRAINT_POINTS = 60  # gp.fit tries two starts at 64 points and below; 60 keeps it cheap
+MAX_CONSTRAINT_POINTS = 48
 LOG_NORMAL_PDF = -0.5 * math.log(2 * math.pi)
 
 
