@@ -24,7 +24,7 @@ from scipy.special import erfcx, ndtr
 
 from .gp import Array, GaussianProcess
 
-MAX_BOXES = 1024
+MAX_BOXES = 512
 SCORE_CHUNK = 256  # candidate rows per pass: keeps the (rows, boxes, d) temporaries small
 LOG_FLOOR = 1e-300
 SQRT_HALF_PI = math.sqrt(math.pi / 2)

@@ -35,7 +35,7 @@ from .gp import Array, GaussianProcess, fit
 
 FEASIBLE_ENOUGH = 0.9
 SHORTFALL_WEIGHT = 25.0
-MAX_CONSTRAINT_POINTS = 48
+MAX_CONSTRAINT_POINTS = 40
 LOG_NORMAL_PDF = -0.5 * math.log(2 * math.pi)
 
 

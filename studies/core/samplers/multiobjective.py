@@ -50,12 +50,12 @@ from .feasibility_model import Acquisition, ConstrainedAcquisition, constraint_b
 from .gp import Array, fit
 
 AUGMENTATION = 0.05
-MAX_OBJECTIVE_POINTS = 96
+MAX_OBJECTIVE_POINTS = 80
 EHVI_OBJECTIVES = (2, 3)
 REFERENCE_MARGIN = 0.1
 MAX_INCUMBENTS = 16
 POOL_UNIFORM, POOL_LOCAL = 1024, 512
-POLISH_STARTS, POLISH_STEPS = 4, 25
+POLISH_STARTS, POLISH_STEPS = 4, 20
 
 
 def chebyshev(minimised: Array, weights: Array) -> Array:
