@@ -7,8 +7,8 @@ ParEGO (Knowles, 2006) with the same constraint handling.
 - EHVI: each objective's values over the fitted trials are standardised (linearly, so
   hypervolume keeps its geometry) and modelled by the single-objective sampler's GP.
   The front is that of the feasible completed trials plus the running ones at their
-  predicted values; the reference point is the front's nadir pushed out by a tenth of
-  each objective's observed range. Why EHVI rather than random scalarisations: it
+  predicted values; the reference point lies beyond the front's nadir (halfway to the
+  worst values observed, see ``REFERENCE_REACH``). Why EHVI rather than random scalarisations: it
   values a candidate by how much of the whole front it may move, so it fills gaps and
   extends the ends where ParEGO's one random weight per trial explores a single
   direction; measured on ZDT1/2 and DTLZ2 it reaches a larger hypervolume sooner
@@ -52,6 +52,12 @@ from .gp import Array, fit
 AUGMENTATION = 0.05
 MAX_OBJECTIVE_POINTS = 80
 EHVI_OBJECTIVES = (2, 3)
+# EHVI's reference point: halfway from the front's nadir to the worst values observed,
+# plus a tenth of the observed range. At the nadir itself extending the front's ends is
+# worth almost nothing (on ZDT2 the runs missed the f1 = 0 end: 11.33 against 11.41 at
+# 50 trials); at the worst values the ends dominate and the middle of a 3-objective
+# front is neglected (DTLZ2: 9.10 against 9.56). Halfway did well on both (11.41, 9.48).
+REFERENCE_REACH = 0.5
 REFERENCE_MARGIN = 0.1
 MAX_INCUMBENTS = 16
 POOL_UNIFORM, POOL_LOCAL = 1024, 512
@@ -134,7 +140,8 @@ class GoalsBayesianSampler(BayesianSampler):
         front = front[domination_counts(front) == 0] if len(front) else front
         if len(front) == 0:
             return None, seen.x[:0]
-        reference = front.max(axis=0) + REFERENCE_MARGIN * np.ptp(scaled, axis=0)
+        nadir, worst = front.max(axis=0), scaled.max(axis=0)
+        reference = nadir + REFERENCE_REACH * (worst - nadir) + REFERENCE_MARGIN * np.ptp(scaled, axis=0)
         lower, upper = nondominated_boxes(thin_front(front, box_limit(scaled.shape[1]), rng), reference)
         on_front = seen.feasible & (domination_counts(np.where(seen.feasible[:, None], scaled, np.inf)) == 0)
         incumbents = seen.x[on_front][:MAX_INCUMBENTS]
