@@ -39,7 +39,7 @@ def trial_page(request, study_id: int, number: int):
         raise Http404("no such trial")
     workbench_context = {
         "can_run": can_run_studies(request.user),
-        "note": workbench.trial_note(study_id, number),
+        "note": view["trial"]["note"],  # read with the trial
         "note_url": reverse("studies:trial-note", args=[study_id, number]),
         "note_number": number,
     }
