@@ -210,11 +210,20 @@ def yeojohnson_exponent(y: Array) -> float:
 
 
 def subsample(x: Array, y: Array, budget: int, rng: np.random.Generator) -> tuple[Array, Array]:
-    """At most ``budget`` points: the best half of the budget and a random draw of the rest."""
+    """At most ``budget`` points: a local neighbourhood of the incumbent and a global sketch.
+
+    Half the budget goes to the points nearest the best one (a trust region: the model
+    stays dense where the optimum is being pinned down, so quality keeps improving on
+    long runs), a quarter to the best of the others (the other promising basins) and a
+    quarter to a seeded random draw of the rest (the model still knows what is bad).
+    """
     if len(y) <= budget:
         return x, y
-    order = np.argsort(y, kind="stable")
-    keep = np.concatenate(
-        [order[: budget // 2], rng.choice(order[budget // 2 :], size=budget - budget // 2, replace=False)]
-    )
+    best = int(np.argmin(y))
+    local = np.argsort(np.sum((x - x[best]) ** 2, axis=1), kind="stable")[: budget // 2]
+    rest = np.setdiff1d(np.arange(len(y)), local)
+    by_value = rest[np.argsort(y[rest], kind="stable")]
+    n_good = budget // 4
+    spread = rng.choice(by_value[n_good:], size=budget - len(local) - n_good, replace=False)
+    keep = np.concatenate([local, by_value[:n_good], spread])
     return x[keep], y[keep]
