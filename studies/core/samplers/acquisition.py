@@ -5,9 +5,10 @@ gradients where EI underflows to zero, which is most of the space late in a run.
 
 The maximiser: score many candidates (uniform over the space plus perturbations of
 the best points seen, at log-uniform scales from 0.1% to 10% of each axis), run
-L-BFGS-B from the best few on the active numeric columns jointly (the starts are
-independent, so the sum's gradient is theirs side by side), then try every other
-choice of each categorical column on the winners and polish again.
+L-BFGS-B on the active numeric columns from the best candidate, roulette picks of the
+others and the best observed point, jointly (the starts are independent, so the
+sum's gradient is theirs side by side) and in length-scale units, then try every
+other choice of each categorical column on the winner and polish again.
 """
 
 from __future__ import annotations

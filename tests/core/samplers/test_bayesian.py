@@ -231,8 +231,8 @@ def test_past_the_model_budget_it_keeps_the_incumbents_whole_neighbourhood():
     assert {tuple(r) for r in nearest} <= {tuple(r) for r in kept_x}
     # ...and the rest of the space is still represented, far points included.
     assert np.max(np.sum((kept_x - best) ** 2, axis=1)) > 0.5
-    rows = {tuple(r): v for r, v in zip(x, y)}
-    assert all(rows[tuple(r)] == v for r, v in zip(kept_x, kept_y))
+    rows = {tuple(r): v for r, v in zip(x, y, strict=True)}
+    assert all(rows[tuple(r)] == v for r, v in zip(kept_x, kept_y, strict=True))
 
 
 def test_a_long_run_keeps_improving_past_the_model_budget():
