@@ -2,14 +2,17 @@
 
     python3 -m venv ../bench-venv
     ../bench-venv/bin/pip install -r requirements.txt -r bench/requirements.txt
-    ../bench-venv/bin/python bench/samplers.py                       # full: 6 functions, 10 seeds, 60 trials
+    ../bench-venv/bin/python bench/samplers.py                       # full: 12 functions, 10 seeds, 100 trials
     ../bench-venv/bin/python bench/samplers.py --seeds 3 --functions branin,mixed   # quick look
+    ../bench-venv/bin/python bench/samplers.py --trials 500 --seeds 3 --functions hartmann6,levy10 \
+        --samplers bayesian,optuna-tpe --history 0                   # long budget
 
 For every function it prints the median simple regret (best value found minus the
-optimum) after 10, 20, 40 and 60 trials over the seeds, the seconds per suggestion
-(mean over the run and at 50-60 trials of history), and the ratio of our Bayesian
-sampler's regret and time to each Optuna sampler's (below 1: ours is better). Then the
-time our Bayesian sampler takes per suggestion with 1,000 trials of history.
+optimum) after 10, 20, 40, 60 and 100 trials over the seeds (and 200, 300, 500 on a
+longer run), the seconds per suggestion (mean over the run and at 50-60 trials of
+history), and the ratio of our Bayesian sampler's regret and time to each Optuna
+sampler's (below 1: ours is better). Then the time our Bayesian sampler takes per
+suggestion with 1,000 trials of history.
 
 The analytic functions come from ``studies.core.testfunctions``. SVC-digits is defined
 here: 1 - 3-fold CV accuracy of an RBF SVC on 600 digits, C and gamma on log scales;
@@ -31,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from studies.core.samplers import make_sampler, parse_sampler
 from studies.core.space import CategoricalDimension, FloatDimension, SearchSpace, parse_space
-from studies.core.testfunctions import TEST_FUNCTIONS, TestFunction
+from studies.core.testfunctions import EXTENDED_FUNCTIONS, TEST_FUNCTIONS, TestFunction
 from studies.core.trials import Direction, FrozenTrial, TrialState
 
-CHECKPOINTS = (10, 20, 40, 60)
+CHECKPOINTS = (10, 20, 40, 60, 100, 200, 300, 500)
 OURS = ("grid", "random", "bayesian")
 OPTUNA = ("optuna-random", "optuna-tpe", "optuna-gp")
 
@@ -65,7 +68,7 @@ SVC_DIGITS = TestFunction(
     ],
     optimum=math.nan,
 )
-FUNCTIONS = {**TEST_FUNCTIONS, SVC_DIGITS.name: SVC_DIGITS}
+FUNCTIONS = {**TEST_FUNCTIONS, SVC_DIGITS.name: SVC_DIGITS, **EXTENDED_FUNCTIONS}
 
 
 def grid_points(space: SearchSpace, n_trials: int) -> int:
@@ -168,7 +171,7 @@ def ratio(a: float, b: float) -> str:
 def parse_args(argv) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--trials", type=int, default=60)
+    parser.add_argument("--trials", type=int, default=100)
     parser.add_argument(
         "--functions", default=",".join(FUNCTIONS), help=f"comma-separated; from {', '.join(FUNCTIONS)}"
     )
@@ -195,7 +198,11 @@ def compare_on(name: str, samplers: list[str], seeds: int, trials: int) -> None:
         seconds[kind] = np.array([r[1] for r in results])
     optimum = fn.optimum if np.isfinite(fn.optimum) else min(c.min() for c in curves.values())
     print(f"\n## {name} (optimum {fmt(optimum)})")
-    print(f"{'sampler':<14}" + "".join(f"{'@' + str(c):>11}" for c in checkpoints) + f"{'s/sugg':>10}{'s@50-60':>10}")
+    print(
+        f"{'sampler':<14}"
+        + "".join(f"{'@' + str(c):>11}" for c in checkpoints)
+        + f"{'s/sugg':>10}{'s@50-60':>10}{'s@last10':>10}"
+    )
     medians, late = {}, {}
     for kind in samplers:
         regret = np.maximum(curves[kind] - optimum, 0.0)
@@ -205,6 +212,7 @@ def compare_on(name: str, samplers: list[str], seeds: int, trials: int) -> None:
             f"{kind:<14}"
             + "".join(f"{fmt(medians[kind][c]):>11}" for c in checkpoints)
             + f"{fmt(float(seconds[kind].mean())):>10}{fmt(late[kind]):>10}"
+            + f"{fmt(float(seconds[kind][:, -10:].mean())):>10}"
         )
     if "bayesian" in samplers:
         for other in (s for s in samplers if s in OPTUNA):

@@ -53,6 +53,36 @@ def levy(p: dict[str, Any]) -> float:
     return float(head + body + tail)
 
 
+def _vector(p: dict[str, Any]) -> Any:
+    return np.array([p[k] for k in sorted(p, key=lambda k: int(k[1:]))])
+
+
+def ackley(p: dict[str, Any]) -> float:
+    x = _vector(p)
+    head = -20.0 * math.exp(-0.2 * math.sqrt(float(np.mean(x * x))))
+    return float(head - math.exp(float(np.mean(np.cos(2 * math.pi * x)))) + 20.0 + math.e)
+
+
+def rastrigin(p: dict[str, Any]) -> float:
+    x = _vector(p)
+    return float(10.0 * len(x) + np.sum(x * x - 10.0 * np.cos(2 * math.pi * x)))
+
+
+def michalewicz(p: dict[str, Any]) -> float:
+    x = _vector(p)
+    i = np.arange(1, len(x) + 1)
+    return float(-np.sum(np.sin(x) * np.sin(i * x * x / math.pi) ** 20))
+
+
+# Branin in 20 dimensions: only x4 and x13 matter. A model must learn to ignore the
+# other 18 columns (long length scales) to be as quick as on plain Branin.
+BRANIN20_ACTIVE = ("x4", "x13")
+
+
+def branin20(p: dict[str, Any]) -> float:
+    return branin({"x1": p[BRANIN20_ACTIVE[0]], "x2": p[BRANIN20_ACTIVE[1]]})
+
+
 _ACTIVATION_PENALTY = {"relu": 0.0, "tanh": 0.3, "sigmoid": 0.8}
 
 
@@ -99,6 +129,32 @@ TEST_FUNCTIONS = {
                 {"name": "activation", "type": "categorical", "choices": ["relu", "tanh", "sigmoid"]},
             ],
             0.0,
+        ),
+    )
+}
+
+# Multimodal, higher-dimensional and mostly-inactive functions for the sampler
+# benchmark (bench/samplers.py). Not registered as executors.
+EXTENDED_FUNCTIONS = {
+    f.name: f
+    for f in (
+        TestFunction("ackley5", ackley, _box("x", 5, -32.768, 32.768), 0.0),
+        TestFunction("rastrigin4", rastrigin, _box("x", 4, -5.12, 5.12), 0.0),
+        TestFunction("michalewicz5", michalewicz, _box("x", 5, 0.0, math.pi), -4.687658),
+        TestFunction("levy10", levy, _box("x", 10, -10.0, 10.0), 0.0),
+        TestFunction("rosenbrock10", rosenbrock, _box("x", 10, -5.0, 10.0), 0.0),
+        TestFunction(
+            "branin20",
+            branin20,
+            [
+                {"name": f"x{i}", "type": "float", "low": -5.0, "high": 10.0}
+                if f"x{i}" == BRANIN20_ACTIVE[0]
+                else {"name": f"x{i}", "type": "float", "low": 0.0, "high": 15.0}
+                if f"x{i}" == BRANIN20_ACTIVE[1]
+                else {"name": f"x{i}", "type": "float", "low": 0.0, "high": 1.0}
+                for i in range(1, 21)
+            ],
+            0.397887,
         ),
     )
 }

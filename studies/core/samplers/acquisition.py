@@ -5,9 +5,10 @@ gradients where EI underflows to zero, which is most of the space late in a run.
 
 The maximiser: score many candidates (uniform over the space plus perturbations of
 the best points seen, at log-uniform scales from 0.1% to 10% of each axis), run
-L-BFGS-B from the best few on the active numeric columns jointly (the starts are
-independent, so the sum's gradient is theirs side by side), then try every other
-choice of each categorical column on the winners and polish again.
+L-BFGS-B on the active numeric columns from the best candidate, roulette picks of the
+others and the best observed point, jointly (the starts are independent, so the
+sum's gradient is theirs side by side) and in length-scale units, then try every
+other choice of each categorical column on the winner and polish again.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class LogEI:
 
     def __init__(self, gp: GaussianProcess, best: float) -> None:
         self.gp, self.best = gp, best
+        # Length scales, for a preconditioned local search (see ``polish_acquisition``).
+        self.lengths = gp.hyperparameters.lengths
 
     def __call__(self, xs: Array) -> Array:
         return log_ei(self.gp, xs, self.best)
@@ -82,36 +85,50 @@ class Acquisition(Protocol):
     def with_grad(self, xs: Array) -> tuple[Array, Array]: ...
 
 
-def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxiter: int = 50) -> Array:
+def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxiter: int = 100) -> Array:
     """L-BFGS-B of log EI on the active numeric columns of every start at once."""
-    return polish_acquisition(LogEI(gp, best), enc, starts, maxiter)
+    acq = LogEI(gp, best)
+    return polish_acquisition(acq, enc, starts, maxiter, acq.lengths)
 
 
-def polish_acquisition(acq: Acquisition, enc: Encoding, starts: Array, maxiter: int = 50) -> Array:
-    """L-BFGS-B of any smooth acquisition on the active numeric columns of every start at once."""
+def polish_acquisition(
+    acq: Acquisition, enc: Encoding, starts: Array, maxiter: int = 100, lengths: Array | None = None
+) -> Array:
+    """L-BFGS-B of any smooth acquisition on the active numeric columns of every start at once.
+
+    With the model's ``lengths`` the search runs on x / l (as Optuna's does): every
+    column then moves the kernel alike, so one step size suits all of them and the
+    optimiser does not stall along a short length scale while a long one barely moves.
+    A start is returned unchanged if the search did not improve it.
+    """
     free = enc.active_numeric(starts)
     if not free.any():
         return starts
     fixed = starts.copy()
     index = np.flatnonzero(free.ravel())
+    scale = np.broadcast_to(lengths if lengths is not None else 1.0, starts.shape).ravel()[index]
 
     def objective(flat: Array) -> tuple[float, Array]:
         xs = fixed.copy().ravel()
-        xs[index] = flat
+        xs[index] = flat * scale
         values, grad = acq.with_grad(xs.reshape(starts.shape))
-        return -float(values.sum()), -grad.ravel()[index]
+        return -float(values.sum()), -grad.ravel()[index] * scale
 
     result = minimize(
         objective,
-        fixed.ravel()[index],
+        fixed.ravel()[index] / scale,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * len(index),
+        bounds=[(0.0, 1.0 / c) for c in scale],
         options={"maxiter": maxiter},
     )
     out = fixed.ravel().copy()
-    out[index] = result.x
-    return out.reshape(starts.shape)
+    out[index] = np.clip(result.x * scale, 0.0, 1.0)
+    polished = out.reshape(starts.shape)
+    # The starts share one line search, so one of them may end a little worse.
+    worse = acq(polished) < acq(starts)
+    polished[worse] = starts[worse]
+    return polished
 
 
 def categorical_sweep(enc: Encoding, row: Array) -> Array:
@@ -145,32 +162,51 @@ def candidates(enc: Encoding, incumbents: Array, n_uniform: int, n_local: int, r
 
 
 def maximise(
-    gp: GaussianProcess, enc: Encoding, incumbents: Array, best: float, rng: np.random.Generator, n_starts: int = 4
+    gp: GaussianProcess, enc: Encoding, incumbents: Array, best: float, rng: np.random.Generator, n_starts: int = 8
 ) -> tuple[Array, Array]:
     """Canonical candidate rows and their logEI, best first."""
     return maximise_acquisition(LogEI(gp, best), enc, incumbents, rng, n_starts)
 
 
+def roulette_starts(scores: Array, n: int, rng: np.random.Generator) -> Array:
+    """The best index and ``n - 1`` others drawn with probability ∝ exp(score - best).
+
+    Starting some local searches away from the single best candidate keeps other
+    promising regions in play (a second basin can hold the higher optimum) without
+    wasting starts where the acquisition is negligible.
+    """
+    top = int(np.argmax(scores))
+    weights = np.exp(scores - scores[top])
+    weights[top] = 0.0
+    weights[~np.isfinite(weights)] = 0.0
+    k = min(n - 1, int(np.count_nonzero(weights > 0)))
+    if k <= 0:
+        return np.array([top])
+    others = rng.choice(len(scores), size=k, replace=False, p=weights / weights.sum())
+    return np.concatenate([[top], others])
+
+
 def maximise_acquisition(
-    acq: Acquisition, enc: Encoding, incumbents: Array, rng: np.random.Generator, n_starts: int = 4
+    acq: Acquisition, enc: Encoding, incumbents: Array, rng: np.random.Generator, n_starts: int = 8
 ) -> tuple[Array, Array]:
-    """Canonical candidate rows and their acquisition values, best first."""
-    uniform = candidates(enc, incumbents, n_uniform=2048, n_local=0, rng=rng)
-    local = candidates(enc, incumbents, n_uniform=0, n_local=512, rng=rng)[0:]
-    pool = np.vstack([uniform, local])
-    uniform_scores, local_scores = acq(uniform), acq(local)
-    # Starts from both pools: the best far from the incumbents as well as near them.
-    starts = np.vstack([uniform[np.argsort(-uniform_scores)[:n_starts]], local[np.argsort(-local_scores)[:n_starts]]])
-    polished = enc.canonical(polish_acquisition(acq, enc, starts))
-    found = np.vstack([polished, starts])
+    """Canonical candidate rows and their acquisition values, best first.
+
+    Local searches start from the best observed point, the best of the candidate pool
+    and roulette picks of the pool (see ``roulette_starts``).
+    """
+    pool = candidates(enc, incumbents, n_uniform=2048, n_local=512, rng=rng)
+    pool_scores = acq(pool)
+    starts = np.vstack([pool[roulette_starts(pool_scores, n_starts, rng)], incumbents[:1]])
+    lengths = getattr(acq, "lengths", None)
+    found = enc.canonical(polish_acquisition(acq, enc, starts, lengths=lengths))
     if enc.is_categorical.any():
         top = found[np.argmax(acq(found))]
         swept = categorical_sweep(enc, top)
         if len(swept):
             winner = swept[np.argsort(-acq(swept))[:1]]
-            found = np.vstack([found, enc.canonical(polish_acquisition(acq, enc, winner)), winner])
+            found = np.vstack([found, enc.canonical(polish_acquisition(acq, enc, winner, lengths=lengths)), winner])
     # The pool was scored above: score only the rows the searches added.
-    values = np.concatenate([acq(found), uniform_scores, local_scores])
+    values = np.concatenate([acq(found), pool_scores])
     found = np.vstack([found, pool])
     order = np.argsort(-values, kind="stable")
     return found[order], values[order]

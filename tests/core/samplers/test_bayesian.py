@@ -5,10 +5,13 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 
 from studies.core.errors import SpecError
 from studies.core.samplers import SAMPLERS, make_sampler, parse_sampler
+from studies.core.samplers.base import sample_uniform
+from studies.core.samplers.bayesian import subsample
 from studies.core.samplers.encoding import params_key
 from studies.core.space import parse_space
 from studies.core.trials import Direction, FrozenTrial, TrialState
@@ -28,6 +31,11 @@ def bayesian(raw_space, seed=0, direction=Direction.MINIMIZE, **options):
     return make_sampler(parse_sampler({"type": "bayesian", "seed": seed, **options}, space), space, direction), space
 
 
+def random_points(raw_space, rng, n):
+    space = parse_space(raw_space)
+    return [sample_uniform(space, rng) for _ in range(n)]
+
+
 def run(sampler, fn, n_trials):
     history = []
     for number in range(n_trials):
@@ -44,7 +52,7 @@ def test_it_is_registered_and_picks_n_startup_from_the_dimension_count():
         parse_space([{"name": f"x{i}", "type": "float", "low": 0, "high": 1} for i in range(6)]),
     )
     assert two == {"type": "bayesian", "seed": 1, "n_startup": 6}
-    assert six["n_startup"] == 14
+    assert six["n_startup"] == 10
 
 
 @pytest.mark.parametrize(
@@ -209,3 +217,36 @@ def test_startup_trials_skip_a_design_point_that_is_running_or_failed():
         # Another trial already holds trial 3's design point (e.g. a retried one).
         history = [FrozenTrial(0, state, design)]
         assert params_key(sampler.suggest(3, history)) != params_key(design)
+
+
+def test_past_the_model_budget_it_keeps_the_incumbents_whole_neighbourhood():
+    rng = np.random.default_rng(5)
+    x = rng.random((600, 3))
+    y = np.sum((x - 0.3) ** 2, axis=1) + 0.05 * rng.random(600)
+    kept_x, kept_y = subsample(x, y, 128, rng)
+    assert len(kept_x) == 128 and len({tuple(r) for r in kept_x}) == 128
+    best = x[np.argmin(y)]
+    nearest = x[np.argsort(np.sum((x - best) ** 2, axis=1))[:64]]
+    # The trust region: every one of the 64 points closest to the incumbent is modelled...
+    assert {tuple(r) for r in nearest} <= {tuple(r) for r in kept_x}
+    # ...and the rest of the space is still represented, far points included.
+    assert np.max(np.sum((kept_x - best) ** 2, axis=1)) > 0.5
+    rows = {tuple(r): v for r, v in zip(x, y, strict=True)}
+    assert all(rows[tuple(r)] == v for r, v in zip(kept_x, kept_y, strict=True))
+
+
+def test_a_long_run_keeps_improving_past_the_model_budget():
+    space = [{"name": f"x{i}", "type": "float", "low": -2.0, "high": 2.0} for i in range(3)]
+    sampler, _ = bayesian(space, seed=2)
+    rng = np.random.default_rng(0)
+
+    def bowl(p):
+        return sum((p[f"x{i}"] - 0.37) ** 2 for i in range(3))
+
+    # 300 random trials of history: the model sees only 128 of them.
+    history = [FrozenTrial(k, TrialState.COMPLETED, p, bowl(p)) for k, p in enumerate(random_points(space, rng, 300))]
+    best_before = min(t.value for t in history)
+    for number in range(300, 315):
+        params = sampler.suggest(number, history)
+        history.append(FrozenTrial(number, TrialState.COMPLETED, params, bowl(params)))
+    assert min(t.value for t in history) < best_before / 10
