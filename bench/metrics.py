@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import analyze, bench_arguments, logged_in_client  # noqa: E402
+from bench.pages import analyze, bench_arguments, logged_in_client, time_history  # noqa: E402
 
 CURVES = 200  # trials with learning curves of loss and acc
 STEPS = 20
@@ -65,24 +65,6 @@ def build(n: int, reuse: bool):
     add_metrics(study)
     analyze()
     return study
-
-
-def time_history(client, url: str, repeat: int) -> tuple[float, float, int]:
-    """Every chunk of a history, in turn, as the page reads it."""
-    timings, size = [], 0
-    joiner = "&" if "?" in url else "?"
-    for _ in range(repeat):
-        started, size, after = time.perf_counter(), 0, None
-        while True:
-            response = client.get(url if after is None else f"{url}{joiner}after={after}")
-            size += len(response.content)
-            body = response.json()
-            if not body["more"]:
-                break
-            after = body["last_number"]
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return timings[len(timings) // 2], timings[-1], size
 
 
 def timed(client, url: str, repeat: int) -> tuple[float, float, int, int]:

@@ -92,10 +92,11 @@ def analyze() -> None:
 def time_history(client, url: str, repeat: int) -> tuple[float, float, int]:
     """Every chunk of the history, as the page reads it (the first chunk is timed alone too)."""
     timings, size = [], 0
+    joiner = "&" if "?" in url else "?"  # a metric's history: ?metric=NAME&after=...
     for _ in range(repeat):
         started, size, after = time.perf_counter(), 0, None
         while True:
-            response = client.get(url if after is None else f"{url}?after={after}")
+            response = client.get(url if after is None else f"{url}{joiner}after={after}")
             size += len(response.content)
             body = response.json()
             if not body["more"]:

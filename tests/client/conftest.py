@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import shutil
@@ -70,10 +71,18 @@ class Remote:
 def remote(tmp_path_factory, migrated_sqlite) -> Iterator[Remote]:
     """Daphne on a fresh SQLite project, with a staff login's token; one per test module
     (starting Django processes is the slow part), so each test uses its own study names."""
+    with served_remote(tmp_path_factory, migrated_sqlite, "runner") as served:
+        yield served
+
+
+@contextlib.contextmanager
+def served_remote(tmp_path_factory, migrated_sqlite, username: str, **env: str) -> Iterator[Remote]:
+    """Daphne on a copy of the migrated SQLite project (with ``env`` set), and ``username``'s token."""
     data_dir = tmp_path_factory.mktemp("remote")
     shutil.copy(migrated_sqlite, data_dir / "somatize.sqlite3")
     project = Project(data_dir)
-    token = create_token(project, "runner")
+    project.env.update(env)
+    token = create_token(project, username)
     daphne = Daphne(project.env).start()
     try:
         yield Remote(project, daphne, token)

@@ -29,6 +29,16 @@ def study_id(project: Project, name: str) -> int:
     return int(project.run("shell", "-c", code).stdout.strip().splitlines()[-1])
 
 
+def open_first_trial(browser, base_url: str, username: str, study: str):
+    """Log in, follow the list's link to ``study``, then its first trial's link: a user's way there."""
+    page = open_as(browser, base_url, username, "/")
+    page.get_by_role("link", name=study, exact=True).click()
+    page.wait_for_selector('#trial-table tr[data-trial="0"] a', timeout=60_000)
+    page.click('#trial-table tr[data-trial="0"] a')
+    page.wait_for_selector("#connection[data-state=live]")
+    return page
+
+
 def open_as(browser, base_url: str, username: str, path: str):
     page = browser.new_context().new_page()  # its own session
     log_in_as(page, base_url, username, f"{username}-password-1")

@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from tests.web.conftest import quadratic_spec
-from tests.workbench.conftest import open_as, study_id
+from tests.workbench.conftest import open_first_trial, study_id
 
 pytestmark = pytest.mark.browser
 
@@ -36,11 +36,7 @@ def test_the_trial_page_shows_an_image_inline_and_new_artifacts_live(server, chr
     project.env["SOMATIZE_TEST_ARTIFACT_PAUSE"] = "1.5"  # each file a while after the last
     worker = project.start("run_study", "gallery")
     try:
-        page = open_as(chromium, daphne.url, "viewer", "/")
-        page.get_by_role("link", name="gallery", exact=True).click()
-        page.wait_for_selector('#trial-table tr[data-trial="0"] a', timeout=60_000)
-        page.click('#trial-table tr[data-trial="0"] a')
-        page.wait_for_selector("#connection[data-state=live]")
+        page = open_first_trial(chromium, daphne.url, "viewer", "gallery")
         page.evaluate("window.__notReloaded = true")
         # The image arrives while the trial runs and is drawn: the browser decoded the PNG.
         page.wait_for_function(

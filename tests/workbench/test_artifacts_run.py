@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import textwrap
 import urllib.request
@@ -12,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.client.conftest import Remote, client_venv, create_token, remote_spec  # noqa: F401  (fixture)
+from tests.client.conftest import Remote, client_venv, remote_spec, served_remote  # noqa: F401  (fixture)
 from tests.conftest import Project
 from tests.support.executors import tiny_png
-from tests.web.conftest import Daphne, quadratic_spec
+from tests.web.conftest import quadratic_spec
 
 ONE_DIM = [{"name": "x", "type": "float", "low": 0, "high": 1}]
 WEIGHTS = bytes(range(256)) * 4  # what saves_artifacts writes to its temporary file
@@ -96,16 +95,8 @@ def test_artifacts_saved_before_the_executor_process_dies_are_kept(project):
 @pytest.fixture(scope="module")
 def small_limit(tmp_path_factory, migrated_sqlite) -> Iterator[Remote]:
     """Daphne whose artifact limit is LIMIT bytes, with a staff login's token."""
-    data_dir = tmp_path_factory.mktemp("artifact-remote")
-    shutil.copy(migrated_sqlite, data_dir / "somatize.sqlite3")
-    project = Project(data_dir)
-    project.env["SOMATIZE_ARTIFACT_MAX_BYTES"] = str(LIMIT)
-    token = create_token(project, "uploader")
-    daphne = Daphne(project.env).start()
-    try:
-        yield Remote(project, daphne, token)
-    finally:
-        daphne.stop()
+    with served_remote(tmp_path_factory, migrated_sqlite, "uploader", SOMATIZE_ARTIFACT_MAX_BYTES=str(LIMIT)) as served:
+        yield served
 
 
 def download(remote: Remote, url: str) -> tuple[bytes, dict[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import quadratic_spec
-from tests.workbench.conftest import open_as
+from tests.workbench.conftest import open_first_trial
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +23,7 @@ def test_the_trial_page_shows_python_c_and_subprocess_output_live(server, chromi
     project.env.update(SOMATIZE_TEST_LINES="30", SOMATIZE_TEST_SLEEP="0.2")  # a trial of about 6 s
     worker = project.start("run_study", "console")
     try:
-        study_page = open_as(chromium, daphne.url, "viewer", "/")
-        study_page.get_by_role("link", name="console", exact=True).click()
-        study_page.wait_for_selector('#trial-table tr[data-trial="0"] a', timeout=60_000)
-        study_page.click('#trial-table tr[data-trial="0"] a')
-        study_page.wait_for_selector("#connection[data-state=live]")
-        page = study_page
+        page = open_first_trial(chromium, daphne.url, "viewer", "console")
         # Lines arrive while the trial still runs: the page shows them without a reload.
         page.wait_for_function("() => document.getElementById('console').textContent.includes('python line 3 of')")
         assert page.get_attribute('h1 [data-live="state"]', "data-state") == "running"
