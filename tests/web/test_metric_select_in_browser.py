@@ -118,9 +118,11 @@ def test_a_metric_column_shows_values_sorts_survives_a_reload_and_is_live(server
     page.select_option("#metric-column-add", "acc")
     page.wait_for_selector('#trial-table th[data-sort="metric.acc"]')
     assert "metric_column=acc" in page.url
-    acc_cells = "(rows) => rows.map((r) => r.children[3].textContent)"
-    page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 3")
-    assert page.eval_on_selector_all("#trial-table tbody tr", acc_cells) == [str(acc(n)) for n in range(3)]
+    # The header changes first; the rows follow once the page has fetched them with the column.
+    acc_cells = "() => [...document.querySelectorAll('#trial-table tbody tr')].map((r) => r.children[3]?.textContent)"
+    expected = [str(acc(n)) for n in range(3)]
+    page.wait_for_function(f"(want) => JSON.stringify(({acc_cells})()) === JSON.stringify(want)", arg=expected)
+    assert page.evaluate(acc_cells) == expected
 
     page.click('#trial-table th[data-sort="metric.acc"]')  # ascending, then descending
     page.click('#trial-table th[data-sort="metric.acc"]')
