@@ -88,9 +88,9 @@ def proposing(study: Study, sampler: Sampler) -> Iterator[Proposal | None]:
     The number stays reserved until the block exits.
     """
     if not sampler.uses_history or connection.in_atomic_block:
-        # Inside a caller's transaction (a remote ask checks its request_id under the
-        # event-log lock) the locks are held already: waiting there for another worker's
-        # lower number could stall both, so suggest under the lock as before.
+        # Inside a caller's transaction its locks may be held already: waiting there for
+        # another worker's lower number could stall both, so suggest under the lock.
+        # (A remote ask no longer nests: it checks its request_id inside the claim.)
         yield None
         return
     history = history_snapshots(study, study.metric)
