@@ -24,7 +24,6 @@ from ..core.errors import ObjectiveError
 from ..core.outcome import check_reported, objective_from_result
 from ..core.params import check_params
 from ..core.pruners import make_pruner
-from ..core.samplers import make_sampler
 from ..core.trials import TrialOutcome, TrialState
 from ..models import Study, StudyState, Trial
 from ..payloads import TrialEnqueued
@@ -115,15 +114,10 @@ def ask(study: Study, *, worker: str = "", request_id: str = "") -> Trial:
     sweep_study(study, heartbeat_grace())  # one indexed query when nothing is lost
     if study.state in STARTABLE:
         start_study(study, from_states=STARTABLE)
-    claim = claim_trial(study, REMOTE_PREFIX + (worker or "client"), _sampler(study), request_id)
+    claim = claim_trial(study, REMOTE_PREFIX + (worker or "client"), request_id=request_id)
     if claim is None:
         raise _nothing_to_hand_out(study)
     return claim.trial
-
-
-def _sampler(study: Study):
-    spec = study_spec(study)
-    return make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
 
 
 def _nothing_to_hand_out(study: Study) -> Conflict:
