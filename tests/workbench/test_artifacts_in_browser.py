@@ -33,7 +33,7 @@ def test_the_trial_page_shows_an_image_inline_and_new_artifacts_live(server, chr
     project, daphne = server
     spec = quadratic_spec("gallery", 1, "saves_artifacts", search_space=ONE_DIM)
     project.run("create_study", str(project.write_spec(spec, "gallery.json")))
-    project.env["SOMATIZE_TEST_ARTIFACT_PAUSE"] = "1.5"  # each file a while after the last
+    project.env["SOMATIZE_TEST_ARTIFACT_PAUSE"] = "4"  # each file a while after the last (room for a loaded CI)
     worker = project.start("run_study", "gallery")
     try:
         page = open_first_trial(chromium, daphne.url, "viewer", "gallery")
