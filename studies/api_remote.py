@@ -54,7 +54,7 @@ def create_study(request, spec: Body[dict[str, Any]]):
 @api.post("/studies/{study_id}/ask/", auth=WRITE, response={200: AskOut, **ERRORS}, summary="hand out a trial")
 def ask(request, study_id: StudyId, body: Body[AskIn | None] = None):
     body = body or AskIn()
-    study = remote.get_study(study_id)
+    study = remote.get_study(study_id, with_lost_check=True)
     trial = remote.ask(study, worker=body.worker, request_id=body.request_id)
     grace = remote.heartbeat_grace()
     return {
@@ -73,8 +73,8 @@ def ask(request, study_id: StudyId, body: Body[AskIn | None] = None):
     summary="store intermediate values; says whether the pruner stops the trial",
 )
 def report(request, study_id: StudyId, number: TrialNumber, body: ReportIn):
-    study = remote.get_study(study_id)
-    return {"should_prune": remote.report(study, number, step=body.step, metrics=body.metrics)}
+    trial = remote.get_trial(study_id, number)
+    return {"should_prune": remote.report(trial, step=body.step, metrics=body.metrics)}
 
 
 @api.post(
@@ -84,14 +84,14 @@ def report(request, study_id: StudyId, number: TrialNumber, body: ReportIn):
     summary="finish a trial: completed, pruned or failed (a repeat of the same outcome is a no-op)",
 )
 def tell(request, study_id: StudyId, number: TrialNumber, body: Body[TellIn]):
-    study = remote.get_study(study_id)
+    trial = remote.get_trial(study_id, number)
     if isinstance(body, TellCompleted):
-        outcome = remote.outcome_of(study, body.state, value=body.value, metrics=body.metrics)
+        outcome = remote.outcome_of(trial.study, body.state, value=body.value, metrics=body.metrics)
     elif isinstance(body, TellFailed):
-        outcome = remote.outcome_of(study, body.state, error=body.error, traceback=body.traceback)
+        outcome = remote.outcome_of(trial.study, body.state, error=body.error, traceback=body.traceback)
     else:
-        outcome = remote.outcome_of(study, body.state, step=body.step)
-    trial = remote.tell(study, number, outcome)
+        outcome = remote.outcome_of(trial.study, body.state, step=body.step)
+    trial = remote.tell(trial, outcome)
     return {"number": trial.number, "state": trial.state, "value": trial.value}
 
 
@@ -102,7 +102,7 @@ def tell(request, study_id: StudyId, number: TrialNumber, body: Body[TellIn]):
     summary="the client is still running the trial (409 once it was failed as lost)",
 )
 def heartbeat(request, study_id: StudyId, number: TrialNumber):
-    remote.beat(remote.get_study(study_id), number)
+    remote.beat(remote.get_trial(study_id, number))
     return Status(204, None)
 
 

@@ -16,14 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DurationField, Value
+from django.db.models import DurationField, Exists, OuterRef, Value
 from django.db.models.functions import Now
 
 from .. import events
 from ..core.errors import ObjectiveError
 from ..core.outcome import check_reported, objective_from_result
 from ..core.params import check_params
-from ..core.pruners import make_pruner
+from ..core.pruners import NopPruner, make_pruner
 from ..core.trials import TrialOutcome, TrialState
 from ..models import Study, StudyState, Trial
 from ..payloads import TrialEnqueued
@@ -75,20 +75,27 @@ def create(raw: Any) -> Study:
 # would sort a trial lookup by its study's created_at, a join on every request.
 
 
-def get_study(study_id: int) -> Study:
+def get_study(study_id: int, *, with_lost_check: bool = False) -> Study:
+    """The study; ``with_lost_check`` also says (``has_lost_trials``) whether ``ask`` must sweep.
+
+    The ask's check for lost clients rides on this read instead of its own statement.
+    """
+    studies = Study.objects.all()
+    if with_lost_check:
+        lost = _stale_remote(heartbeat_grace()).filter(study_id=OuterRef("pk"))
+        studies = studies.annotate(has_lost_trials=Exists(lost))
     try:
-        return Study.objects.get(pk=study_id)
+        return studies.get(pk=study_id)
     except Study.DoesNotExist:
         raise UnknownStudy(study_id) from None
 
 
-def _trial(study: Study, number: int) -> Trial:
+def get_trial(study_id: int, number: int) -> Trial:
+    """Trial ``number`` of the study, read with its study (``trial.study``) in one statement."""
     try:
-        trial = Trial.objects.get(study=study, number=number)
+        return Trial.objects.select_related("study").get(study_id=study_id, number=number)
     except Trial.DoesNotExist:
-        raise UnknownTrial(study, number) from None
-    trial.study = study
-    return trial
+        raise UnknownTrial(get_study(study_id), number) from None
 
 
 def _not_running(trial: Trial) -> Conflict:
@@ -111,7 +118,9 @@ def ask(study: Study, *, worker: str = "", request_id: str = "") -> Trial:
     network) gets the same trial, never a second one: ``claim_trial`` checks it under
     the study row's lock, in the claim's own transaction.
     """
-    sweep_study(study, heartbeat_grace())  # one indexed query when nothing is lost
+    if getattr(study, "has_lost_trials", True):  # unknown unless read by get_study(with_lost_check=True)
+        _fail_lost(study, heartbeat_grace())
+    _requeue(study)
     if study.state in STARTABLE:
         start_study(study, from_states=STARTABLE)
     claim = claim_trial(study, REMOTE_PREFIX + (worker or "client"), request_id=request_id)
@@ -133,27 +142,29 @@ def _nothing_to_hand_out(study: Study) -> Conflict:
     )
 
 
-def report(study: Study, number: int, *, step: int, metrics: dict[str, Any]) -> bool:
+def report(trial: Trial, *, step: int, metrics: dict[str, Any]) -> bool:
     """Store intermediate values (beats the heartbeat); True when the pruner says stop."""
     clean = check_reported(metrics)
-    trial = _trial(study, number)
+    study, number = trial.study, trial.number
     if trial.state != TrialState.RUNNING.value:
         raise _not_running(trial)
     record_intermediate(trial, step, clean)
     spec = study_spec(study)
+    pruner = make_pruner(spec.pruner)
+    if isinstance(pruner, NopPruner):
+        return False  # no pruner: nothing to read
     return should_prune(
         study_id=study.pk,
         number=number,
         metric=spec.metric,
         step=step,
         own=reported_values(trial.pk, spec.metric),
-        pruner=make_pruner(spec.pruner),
+        pruner=pruner,
         direction=spec.direction,
     )
 
 
-def beat(study: Study, number: int) -> None:
-    trial = _trial(study, number)
+def beat(trial: Trial) -> None:
     if not heartbeat(trial):
         trial.refresh_from_db()
         raise _not_running(trial)
@@ -178,9 +189,8 @@ def outcome_of(study: Study, state: str, **given: Any) -> TrialOutcome:
     return TrialOutcome.failed(given.get("error") or "failed by the remote client", given.get("traceback") or "")
 
 
-def tell(study: Study, number: int, outcome: TrialOutcome) -> Trial:
+def tell(trial: Trial, outcome: TrialOutcome) -> Trial:
     """Finish a running trial; a repeat of its stored outcome is a no-op, another one a Conflict."""
-    trial = _trial(study, number)
     if trial.state == TrialState.RUNNING.value and finish_trial(trial, outcome):
         return trial
     trial.refresh_from_db()
@@ -189,7 +199,7 @@ def tell(study: Study, number: int, outcome: TrialOutcome) -> Trial:
     if trial.state == TrialState.WAITING.value:
         raise _not_running(trial)
     raise Conflict(
-        f"trial {number} already ended {trial.state}"
+        f"trial {trial.number} already ended {trial.state}"
         + (f" ({trial.error})" if trial.error else f" with value {trial.value}")
         + f"; it cannot be told {outcome.state.value} now"
     )
@@ -243,11 +253,9 @@ def _stale_remote(grace: float):
     ).order_by()  # unordered: the default (study, number) ordering would join every study row
 
 
-def sweep_study(study: Study, grace: float) -> int:
-    """Fail ``study``'s lost remote trials and re-queue failed ones per its ``max_retries``."""
-    failed = sum(finish_trial(t, lost_outcome(t, grace)) for t in _stale_remote(grace).filter(study=study))
-    _requeue(study)
-    return failed
+def _fail_lost(study: Study, grace: float) -> int:
+    """Fail ``study``'s remote trials whose client stopped heartbeating; how many."""
+    return sum(finish_trial(t, lost_outcome(t, grace)) for t in _stale_remote(grace).filter(study=study))
 
 
 def sweep_all(grace: float) -> int:

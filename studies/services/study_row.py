@@ -8,12 +8,15 @@ transaction.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.db import connection
 
+from .. import events
 from ..core.trials import TrialState
 from ..models import Study, Trial
+from ..statements import run_together
 
 
 @dataclass
@@ -32,21 +35,51 @@ class StudyRow:
     # scan every trial of the study on each claim.
     claimed: int
     waiting: int  # re-queued trials waiting for a worker
+    # Read by a claim in the same statement, to save their round trips:
+    asked_trial_id: int | None = None  # the trial already handed to this request id
+    next_trial_id: int | None = None  # an id reserved for a new trial (PostgreSQL)
 
 
-def lock_study_row(study_id: int) -> StudyRow:
-    """Lock the study row and read it with its trial counts: one statement, one round trip."""
+def lock_study_row(study_id: int, *, request_id: str = "", claiming: bool = False) -> StudyRow:
+    """Lock the study row and read it with its trial counts: one statement, one round trip.
+
+    The study lock a ``writing(lock_in_first_statement=True)`` owes travels ahead of it.
+    A claim also reads the trial already answered to ``request_id`` and, on PostgreSQL,
+    reserves a new trial's id (``claiming``), so it can write the trial and its
+    parameter rows without waiting for an answer (``statements``).
+    """
     study_table = connection.ops.quote_name(Study._meta.db_table)
+    trial_table = connection.ops.quote_name(Trial._meta.db_table)
     # SQLite has no row locks (its one writer holds the database); PostgreSQL locks the
     # study row only: the counting subqueries read trials without locking them.
     lock = " FOR UPDATE OF " + study_table if connection.features.has_select_for_update_of else ""
-    sql = f"SELECT {ROW_COLUMNS}, {_trial_counts()} FROM {study_table} WHERE id = %s{lock}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [study_id, study_id, TrialState.WAITING.value, study_id])
-        row = cursor.fetchone()
-    if row is None:
+    asked = f"(SELECT id FROM {trial_table} WHERE study_id = %s AND request_id = %s)" if request_id else "NULL"
+    reserve = (
+        f"nextval('{_trial_sequence(connection.settings_dict['NAME'])}')"
+        if claiming and connection.vendor == "postgresql"
+        else "NULL"
+    )
+    sql = f"SELECT {ROW_COLUMNS}, {_trial_counts()}, {asked}, {reserve} FROM {study_table} WHERE id = %s{lock}"
+    args = [study_id, study_id, TrialState.WAITING.value, *([study_id, request_id] if request_id else []), study_id]
+    rows = run_together([*events.study_lock_statements(), (sql, args)]).rows
+    if not rows:
         raise Study.DoesNotExist(f"no study with id {study_id}")
-    return StudyRow(study_id, *row)
+    return StudyRow(study_id, *rows[0])
+
+
+def _reserved_trial_id(claiming: bool) -> str:
+    """SQL for StudyRow.next_trial_id: a new trial's id taken from its sequence (PostgreSQL, claims only)."""
+    if not claiming or connection.vendor != "postgresql":
+        return "NULL"
+    return f"nextval('{_trial_sequence(connection.settings_dict['NAME'])}')"
+
+
+@functools.lru_cache(maxsize=8)
+def _trial_sequence(database: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Trial._meta.db_table])
+        (name,) = cursor.fetchone()
+    return name
 
 
 # What StudyRow holds, in its order, as columns of the study table; then _trial_counts().
@@ -62,10 +95,11 @@ def _trial_counts() -> str:
     )
 
 
-def count_finished(trial: Trial, now, may_be_best: bool = True) -> StudyRow:
+def count_finished(trial: Trial, now, may_be_best: bool = True, claiming: bool = False) -> StudyRow:
     """Count a finished trial on its study and take the best if it improves on it.
 
     ``may_be_best``: False for an infeasible trial, or one of a several-objective study.
+    ``claiming``: a claim follows in this transaction (reserve its trial's id).
 
     One statement that also locks the row and returns what the events and a following
     claim need (UPDATE ... RETURNING, on PostgreSQL and SQLite >= 3.35), where the ORM
@@ -82,7 +116,7 @@ def count_finished(trial: Trial, now, may_be_best: bool = True) -> StudyRow:
         f"UPDATE {study_table} SET n_done = n_done + 1, updated_at = %s, "
         f"best_value = CASE WHEN {improves} THEN %s ELSE best_value END, "
         f"best_trial_number = CASE WHEN {improves} THEN %s ELSE best_trial_number END "
-        f"WHERE id = %s RETURNING {ROW_COLUMNS}, {_trial_counts()}"
+        f"WHERE id = %s RETURNING {ROW_COLUMNS}, {_trial_counts()}, NULL, {_reserved_trial_id(claiming)}"
     )
     args = [
         connection.ops.adapt_datetimefield_value(now),

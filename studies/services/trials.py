@@ -19,7 +19,7 @@ from django.utils import timezone
 from .. import events
 from ..core.samplers import make_sampler
 from ..core.trials import TrialOutcome, TrialState
-from ..models import Study, StudyState, Trial, TrialValue
+from ..models import Study, StudyState, Trial, TrialParam, TrialValue
 from ..payloads import (
     BestUpdated,
     Payload,
@@ -34,12 +34,13 @@ from ..payloads import (
     TrialStarted,
 )
 from ..selectors.snapshots import history_snapshots
+from ..statements import Statement, insert_statement, mark_saved, run_together, update_statement, upsert_statement
 from . import pareto, proposals
 from .proposals import PROPOSAL_ATTEMPTS, TERMINAL, Proposal, StaleProposal
 from .step import Step
 from .studies import study_spec
 from .study_row import StudyRow, count_finished, lock_study_row
-from .trial_params import record_trial_params
+from .trial_params import param_rows, record_trial_params
 
 # A claim loses a race for its number only on a database without row locks; a few
 # retries are plenty there, and a persistent conflict is a bug worth raising.
@@ -84,13 +85,12 @@ def _claim_locked(
     """One locked claim transaction (retried on a lost number race); StaleProposal passes through."""
     for attempt in range(CLAIM_ATTEMPTS):
         try:
-            with events.writing(study.pk):
-                locked = lock_study_row(study.pk)
-                answered = _asked_before(study, request_id)
-                if answered is not None:
-                    return Claim(trial=answered, params=answered.params)
+            with events.writing(study.pk, lock_in_first_statement=True):
+                locked = lock_study_row(study.pk, request_id=request_id, claiming=True)
+                if locked.asked_trial_id is not None:
+                    return _asked_before(study, locked.asked_trial_id)
                 step = _claim_without_commit(study, worker_id, sampler, locked, proposal, request_id)
-                events.emit(study.pk, step.events)
+                events.emit(study.pk, step.events, before=step.writes)
                 return step.result
         except IntegrityError:
             # Another writer took this number despite the lock (possible only on a
@@ -117,11 +117,11 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
         finish_trial(trial, outcome)
         return claim_trial(trial.study, worker_id, sampler)
     try:
-        with events.writing(trial.study_id):
-            finished = _finish_without_commit(trial, outcome, only_if_running=True)
-            locked = finished.result or lock_study_row(trial.study_id)
+        with events.writing(trial.study_id, lock_in_first_statement=True):
+            finished = _finish_without_commit(trial, outcome, only_if_running=True, claiming=True)
+            locked = finished.result or lock_study_row(trial.study_id, claiming=True)
             claimed = _claim_without_commit(trial.study, worker_id, sampler, locked)
-            events.emit(trial.study_id, finished.events + claimed.events)
+            events.emit(trial.study_id, finished.events + claimed.events, before=claimed.writes)
             return claimed.result
     except IntegrityError:
         finish_trial(trial, outcome)
@@ -133,14 +133,11 @@ def _sampler_of(study: Study):
     return make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
 
 
-def _asked_before(study: Study, request_id: str) -> Trial | None:
-    """The trial already handed out for ``request_id`` (its answer was lost on the network)."""
-    if not request_id:
-        return None
-    found = Trial.objects.filter(study_id=study.pk, request_id=request_id).order_by().first()
-    if found is not None:
-        found.study = study
-    return found
+def _asked_before(study: Study, trial_id: int) -> Claim:
+    """The trial already handed out for this request id (its answer was lost on the network)."""
+    trial = Trial.objects.get(pk=trial_id)
+    trial.study = study
+    return Claim(trial=trial, params=trial.params)
 
 
 def _claim_without_commit(
@@ -158,14 +155,15 @@ def _claim_without_commit(
     """
     if locked.state != StudyState.RUNNING:
         return Step(None)
+    writes: list[Statement] = []
     trial = _take_waiting(locked, worker_id, request_id) if locked.waiting else None
     if trial is None:
         if locked.claimed >= locked.n_trials:
             return Step(None)
-        trial = _create_next(study, locked, worker_id, sampler, proposal, request_id)
+        trial, writes = _create_next(study, locked, worker_id, sampler, proposal, request_id)
     trial.study = study
     started = TrialStarted(number=trial.number, params=trial.params, worker=worker_id)
-    return Step(Claim(trial=trial, params=trial.params), [started])
+    return Step(Claim(trial=trial, params=trial.params), [started], writes)
 
 
 def _take_waiting(locked: StudyRow, worker_id: str, request_id: str) -> Trial | None:
@@ -190,14 +188,20 @@ def _take_waiting(locked: StudyRow, worker_id: str, request_id: str) -> Trial | 
 
 def _create_next(
     study: Study, locked: StudyRow, worker_id: str, sampler, proposal: Proposal | None, request_id: str = ""
-) -> Trial:
-    """A new running trial numbered ``locked.claimed``, with the proposal's or the sampler's params."""
+) -> tuple[Trial, list[Statement]]:
+    """A new running trial numbered ``locked.claimed``, with the proposal's or the sampler's params.
+
+    With an id reserved by the lock (PostgreSQL) the trial and its parameter rows are
+    returned as writes still to send (with the events, in one round trip); else they
+    are stored here.
+    """
     number = locked.claimed
     if proposal is not None:
         params = proposals.check(proposal, locked)
     else:  # suggested under the lock: grid/random (cheap), or the last resort of a stale proposal
         params = sampler.suggest(number, history_snapshots(study, locked.metric) if sampler.uses_history else [])
-    trial = Trial.objects.create(
+    trial = Trial(
+        id=locked.next_trial_id,
         study_id=locked.pk,
         number=number,
         state=TrialState.RUNNING.value,
@@ -207,24 +211,33 @@ def _create_next(
         started_at=timezone.now(),
         heartbeat_at=Now(),
     )
-    record_trial_params(sampler.space, [trial])
-    return trial
+    if trial.id is None:
+        trial.save(force_insert=True)
+        record_trial_params(sampler.space, [trial])
+        return trial, []
+    writes = [
+        insert_statement(Trial, [trial], with_pk=True),
+        insert_statement(TrialParam, param_rows(sampler.space, [trial])),
+    ]
+    mark_saved([trial])
+    return trial, writes
 
 
 def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> None:
-    """Store values reported at ``step`` (a repeated step overwrites) and beat the heart."""
-    with events.writing(trial.study_id):
-        TrialValue.objects.bulk_create(
-            [
-                TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
-                for name, value in metrics.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["trial", "step", "metric"],
-            update_fields=["value"],
-        )
-        Trial.objects.filter(pk=trial.pk).update(heartbeat_at=Now())
-        events.emit(trial.study_id, [TrialMetric(number=trial.number, step=step, metrics=metrics)])
+    """Store values reported at ``step`` (a repeated step overwrites) and beat the heart.
+
+    The values, the heartbeat and the event go to the database in one round trip.
+    """
+    values = [
+        TrialValue(trial=trial, study_id=trial.study_id, step=step, metric=name, value=value)
+        for name, value in metrics.items()
+    ]
+    with events.writing(trial.study_id, lock_in_first_statement=True):
+        writes = [*events.study_lock_statements()]
+        if values:
+            writes.append(upsert_statement(TrialValue, values, unique=["trial", "step", "metric"], update=["value"]))
+        writes.append(update_statement(Trial.objects.filter(pk=trial.pk), {"heartbeat_at": Now()}))
+        events.emit(trial.study_id, [TrialMetric(number=trial.number, step=step, metrics=metrics)], before=writes)
 
 
 def heartbeat(trial: Trial) -> bool:
@@ -241,14 +254,19 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     Event order per DESIGN.md section 4: the terminal event, ``best_updated`` when
     this trial is the new best, ``study_progress``, and ``study_completed`` last.
     """
-    with events.writing(trial.study_id):
+    with events.writing(trial.study_id, lock_in_first_statement=True):
         step = _finish_without_commit(trial, outcome, only_if_running)
         events.emit(trial.study_id, step.events)
         return step.result is not None
 
 
-def _finish_without_commit(trial: Trial, outcome: TrialOutcome, only_if_running: bool) -> Step[StudyRow | None]:
-    """Store the outcome; the result is the locked study row, or None if the trial was not running."""
+def _finish_without_commit(
+    trial: Trial, outcome: TrialOutcome, only_if_running: bool, claiming: bool = False
+) -> Step[StudyRow | None]:
+    """Store the outcome; the result is the locked study row, or None if the trial was not running.
+
+    ``claiming``: a claim follows in the same transaction (``finish_and_claim``).
+    """
     now = timezone.now()
     duration_ms = max(0, int((now - (trial.started_at or now)).total_seconds() * 1000))
     rows = Trial.objects.filter(pk=trial.pk)
@@ -258,21 +276,22 @@ def _finish_without_commit(trial: Trial, outcome: TrialOutcome, only_if_running:
     goals = pareto.goals_of(trial.study)
     judged = pareto.judge(goals, outcome)
     outcome = judged.outcome
-    changed = rows.update(
+    stored = {
         **judged.fields(),
-        state=outcome.state.value,
-        value=outcome.value,
-        metrics=dict(outcome.metrics),
-        error=outcome.error,
-        traceback=outcome.traceback,
-        pruned_step=outcome.pruned_step,
-        finished_at=now,
-        duration_ms=duration_ms,
-    )
-    if not changed:
+        "state": outcome.state.value,
+        "value": outcome.value,
+        "metrics": dict(outcome.metrics),
+        "error": outcome.error,
+        "traceback": outcome.traceback,
+        "pruned_step": outcome.pruned_step,
+        "finished_at": now,
+        "duration_ms": duration_ms,
+    }
+    # The study lock a writing(lock_in_first_statement=True) owes travels with the update.
+    if not run_together([*events.study_lock_statements(), update_statement(rows, stored)]).rowcount:
         return Step(None)
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
-    study = count_finished(trial, now, may_be_best=pareto.counts_for_best(goals, judged))
+    study = count_finished(trial, now, may_be_best=pareto.counts_for_best(goals, judged), claiming=claiming)
     emitted: list[Payload] = [_terminal_event(trial, outcome, duration_ms)]
     if outcome.state is TrialState.COMPLETED and _holds_the_best(study, trial):
         emitted.append(BestUpdated(number=trial.number, value=trial.value, params=trial.params))

@@ -42,9 +42,10 @@ for _ in range({count}):
     n = trial.number
     for step in range(2):
         reported = {{"loss": 10.0 - n - step, "acc": round(0.5 + n / 20 + 0.1 * step, 6)}}
-        remote.report(study, n, step=step, metrics=reported | ({json.dumps(extra or {})} if step == 0 else {{}}))
+        first = {json.dumps(extra or {})} if step == 0 else {{}}
+        remote.report(remote.get_trial(study.pk, n), step=step, metrics=reported | first)
     final = {{"acc": round(0.5 + n / 20 + 0.2, 6), "loss": 9.0 - n}}
-    remote.tell(study, n, remote.outcome_of(study, "completed", value=float(n * n), metrics=final))
+    remote.tell(remote.get_trial(study.pk, n), remote.outcome_of(study, "completed", value=float(n * n), metrics=final))
 """
     project.run("shell", "-c", code)
 

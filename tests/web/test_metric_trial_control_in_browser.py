@@ -33,7 +33,7 @@ def test_retry_and_fail_from_the_trial_page_are_seen_live_by_another_page(server
     project, daphne = server
     project.run("create_study", str(project.write_spec(remote_spec("retry-page", n_trials=3), "r.json")))
     failed = 'remote.outcome_of(study, "failed", error="boom")'
-    shell(project, f"n = remote.ask(study).number\nremote.tell(study, n, {failed})")
+    shell(project, f"n = remote.ask(study).number\nremote.tell(remote.get_trial(study.pk, n), {failed})")
     path = f"/studies/{study_id(project, 'retry-page')}/trials/0/"
     boss, viewer = open_as(chromium, daphne.url, "boss", path), open_as(chromium, daphne.url, "viewer", path)
     assert viewer.locator("#trial-control").count() == 0  # no permission: no buttons
