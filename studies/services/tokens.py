@@ -16,8 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import ApiToken
@@ -55,16 +54,11 @@ def authenticate(raw: str):
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_TOKEN_LENGTH:
         return None
     try:  # get(): the digest is unique, and first() would sort by created_at for nothing
-        token = (
-            ApiToken.objects.select_related("user")
-            .annotate(may_run=_has_run_permission())
-            .get(digest=digest_of(raw), revoked=False)
-        )
+        token = ApiToken.objects.select_related("user").get(digest=digest_of(raw), revoked=False)
     except ApiToken.DoesNotExist:
         return None
     if not token.user.is_active:
         return None
-    token.user.may_run_studies = token.may_run  # type: ignore[attr-defined]  # read by can_run_studies
     now = timezone.now()
     if token.last_used_at is None or token.last_used_at < now - TOUCH_EVERY:
         # Conditional, so concurrent requests with one token write the row once.
@@ -78,40 +72,43 @@ def revoke_tokens(token_ids) -> int:
     return ApiToken.objects.filter(pk__in=list(token_ids), revoked=False).update(revoked=True)
 
 
-@functools.cache
-def _has_run_permission() -> RawSQL:
-    """The token's user holds ``run_studies`` directly or through a group: read with the token.
+def _holds_run_permission(user_id: int) -> bool:
+    """Whether the user holds ``run_studies`` directly or through a group: one statement.
 
-    Checked in the same statement so that a write by a non-staff user does not cost
-    ModelBackend's two permission queries on every request. Plain SQL, written once:
-    the ORM would spend longer building two joined subqueries than the database spends
-    running them.
+    ModelBackend's ``has_perm`` would read all of the user's permissions in two, on
+    every write of a non-staff token.
     """
-    app_label, codename = RUN_PERMISSION.split(".")
+    with connection.cursor() as cursor:
+        cursor.execute(_run_permission_sql(), [user_id, user_id, *RUN_PERMISSION.split(".")[::-1]])
+        return cursor.fetchone() is not None
+
+
+@functools.cache
+def _run_permission_sql() -> str:
+    """Parameters: the user id twice, then the permission's codename and app label."""
     user_model = get_user_model()
     table = connection.ops.quote_name
     user_perms = table(user_model.user_permissions.through._meta.db_table)
-    group_perms = table(Group.permissions.through._meta.db_table)
     user_groups = table(user_model.groups.through._meta.db_table)
-    permission = (
-        f"SELECT p.id FROM {table(Permission._meta.db_table)} p JOIN {table(ContentType._meta.db_table)} c "
-        "ON c.id = p.content_type_id WHERE p.codename = %s AND c.app_label = %s"
+    group_perms = table(Group.permissions.through._meta.db_table)
+    return (
+        f"SELECT 1 FROM {table(Permission._meta.db_table)} p "
+        f"JOIN {table(ContentType._meta.db_table)} c ON c.id = p.content_type_id "
+        f"WHERE (p.id IN (SELECT permission_id FROM {user_perms} WHERE user_id = %s) "
+        f"OR p.id IN (SELECT gp.permission_id FROM {group_perms} gp "
+        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)) "
+        "AND p.codename = %s AND c.app_label = %s"
     )
-    token_user = f"{table(ApiToken._meta.db_table)}.user_id"
-    sql = (
-        f"EXISTS (SELECT 1 FROM {user_perms} WHERE user_id = {token_user} AND permission_id IN ({permission})) "
-        f"OR EXISTS (SELECT 1 FROM {group_perms} gp JOIN {user_groups} ug ON ug.group_id = gp.group_id "
-        f"WHERE ug.user_id = {token_user} AND gp.permission_id IN ({permission}))"
-    )
-    return RawSQL(sql, (codename, app_label, codename, app_label), output_field=BooleanField())
 
 
 def can_run_studies(user) -> bool:
     """Writes need staff or the ``run_studies`` permission (superusers have every permission).
 
-    ``may_run_studies`` is set by ``authenticate``; other backends still get their say
-    through ``has_perm`` when it is False.
+    Other authentication backends still get their say through ``has_perm`` when the
+    permission tables do not grant it.
     """
     if not (user and user.is_active):
         return False
-    return bool(user.is_staff or getattr(user, "may_run_studies", False) or user.has_perm(RUN_PERMISSION))
+    if user.is_staff or user.is_superuser:
+        return True
+    return _holds_run_permission(user.pk) or user.has_perm(RUN_PERMISSION)
