@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -27,6 +28,7 @@ MAX_TOKEN_LENGTH = 200
 # last_used_at moves at most this often, so the hot path does not write a row per request.
 TOUCH_EVERY = timedelta(seconds=60)
 RUN_PERMISSION = "studies.run_studies"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class UnknownUser(LookupError):
@@ -104,11 +106,15 @@ def _run_permission_sql() -> str:
 def can_run_studies(user) -> bool:
     """Writes need staff or the ``run_studies`` permission (superusers have every permission).
 
-    Other authentication backends still get their say through ``has_perm`` when the
-    permission tables do not grant it.
+    With Django's own backend alone (the default) the permission tables are read in
+    one statement; other backends get their say through ``has_perm``.
     """
     if not (user and user.is_active):
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return _holds_run_permission(user.pk) or user.has_perm(RUN_PERMISSION)
+    if list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]:
+        return user.has_perm(RUN_PERMISSION)
+    if not hasattr(user, "_may_run_studies"):  # a page may ask more than once per request
+        user._may_run_studies = _holds_run_permission(user.pk)
+    return user._may_run_studies
