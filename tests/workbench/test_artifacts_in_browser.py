@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.web.conftest import quadratic_spec
 from tests.workbench.conftest import open_first_trial, study_id
@@ -39,11 +40,17 @@ def test_the_trial_page_shows_an_image_inline_and_new_artifacts_live(server, chr
         page = open_first_trial(chromium, daphne.url, "viewer", "gallery")
         page.evaluate("window.__notReloaded = true")
         # The image arrives while the trial runs and is drawn: the browser decoded the PNG.
-        page.wait_for_function(
-            "() => { const img = document.querySelector('#artifact-list img');"
-            " return img && img.complete && img.naturalWidth > 0; }",
-            timeout=30_000,
-        )
+        try:
+            page.wait_for_function(
+                "() => { const img = document.querySelector('#artifact-list img');"
+                " return img && img.complete && img.naturalWidth > 0; }",
+                timeout=60_000,
+            )
+        except PlaywrightTimeout:  # say what the page showed, so a failure on a loaded CI can be read
+            listed = page.inner_html("#artifact-list")
+            state = page.get_attribute('h1 [data-live="state"]', "data-state")
+            exited = worker.poll()
+            raise AssertionError(f"no image drawn; trial {state}, worker exit {exited}, list: {listed}") from None
         assert page.get_attribute('h1 [data-live="state"]', "data-state") == "running"
         assert page.eval_on_selector("#artifact-list img", "img => [img.naturalWidth, img.naturalHeight]") == [40, 30]
         page.wait_for_selector('#artifact-list li[data-name="weights.bin"]', timeout=30_000)
