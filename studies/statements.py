@@ -27,12 +27,7 @@ Statement = tuple[str, Sequence[Any]]
 
 def insert_statement(model: type[Model], objs: Sequence[Model], *, with_pk: bool = False) -> Statement:
     """One INSERT of ``objs`` (all of ``model``); ``with_pk`` when their ids are already set."""
-    opts = model._meta
-    fields = [field for field in opts.concrete_fields if with_pk or not field.primary_key]
-    query = InsertQuery(model)
-    query.insert_values(fields, list(objs))
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    return sql, params
+    return _compiled_insert(InsertQuery(model), objs, with_pk=with_pk)
 
 
 def upsert_statement(model: type[Model], objs: Sequence[Model], unique: list[str], update: list[str]) -> Statement:
@@ -44,18 +39,22 @@ def upsert_statement(model: type[Model], objs: Sequence[Model], unique: list[str
         update_fields=[opts.get_field(name) for name in update],
         unique_fields=[opts.get_field(name) for name in unique],
     )
-    query.insert_values([field for field in opts.concrete_fields if not field.primary_key], list(objs))
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    return sql, params
+    return _compiled_insert(query, objs)
 
 
 def returning_insert_statement(model: type[Model], objs: Sequence[Model]) -> Statement:
     """One INSERT of ``objs`` that returns their new ids, in order (PostgreSQL, SQLite >= 3.35)."""
-    opts = model._meta
-    query = InsertQuery(model)
-    query.insert_values([field for field in opts.concrete_fields if not field.primary_key], list(objs))
+    return _compiled_insert(InsertQuery(model), objs, returning_pk=True)
+
+
+def _compiled_insert(
+    query: InsertQuery, objs: Sequence[Model], *, with_pk: bool = False, returning_pk: bool = False
+) -> Statement:
+    opts = query.get_meta()
+    query.insert_values([field for field in opts.concrete_fields if with_pk or not field.primary_key], list(objs))
     compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [opts.pk]
+    if returning_pk:
+        compiler.returning_fields = [opts.pk]
     [(sql, params)] = compiler.as_sql()
     return sql, params
 

@@ -54,11 +54,7 @@ def lock_study_row(study_id: int, *, request_id: str = "", claiming: bool = Fals
     # study row only: the counting subqueries read trials without locking them.
     lock = " FOR UPDATE OF " + study_table if connection.features.has_select_for_update_of else ""
     asked = f"(SELECT id FROM {trial_table} WHERE study_id = %s AND request_id = %s)" if request_id else "NULL"
-    reserve = (
-        f"nextval('{_trial_sequence(connection.settings_dict['NAME'])}')"
-        if claiming and connection.vendor == "postgresql"
-        else "NULL"
-    )
+    reserve = _reserved_trial_id(claiming)
     sql = f"SELECT {ROW_COLUMNS}, {_trial_counts()}, {asked}, {reserve} FROM {study_table} WHERE id = %s{lock}"
     args = [study_id, study_id, TrialState.WAITING.value, *([study_id, request_id] if request_id else []), study_id]
     rows = run_together([*events.study_lock_statements(), (sql, args)]).rows
