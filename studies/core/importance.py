@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .space import CategoricalDimension, SearchSpace
+from .space import CategoricalDimension, FloatDimension, IntDimension, SearchSpace, is_number
 
 N_BINS = 10
 INACTIVE = -1  # bin for a conditional parameter that was not active in a trial
@@ -21,15 +21,27 @@ INACTIVE = -1  # bin for a conditional parameter that was not active in a trial
 
 def _bin_codes(space: SearchSpace, name: str, values: Sequence[Any]) -> np.ndarray:
     dim = space[name]
-    codes = np.full(len(values), INACTIVE, dtype=np.int64)
-    for i, value in enumerate(values):
-        if value is None or not dim.contains(value):
-            continue
-        if isinstance(dim, CategoricalDimension):
-            codes[i] = dim.index(value)
-        else:
-            codes[i] = min(int(dim.to_unit(value) * N_BINS), N_BINS - 1)
-    return codes
+    if isinstance(dim, CategoricalDimension):
+        codes = np.full(len(values), INACTIVE, dtype=np.int64)
+        for i, value in enumerate(values):
+            if value is not None and dim.contains(value):
+                codes[i] = dim.index(value)
+        return codes
+    return _numeric_bin_codes(dim, values)
+
+
+def _numeric_bin_codes(dim: FloatDimension | IntDimension, values: Sequence[Any]) -> np.ndarray:
+    """``min(int(dim.to_unit(v) * N_BINS), N_BINS - 1)`` for the values ``dim`` contains,
+    INACTIVE for the rest, in numpy: thousands of values per request on the plot page."""
+    x = np.array([v if is_number(v) else np.nan for v in values], dtype=float)
+    inside = np.isfinite(x) & (x >= dim.low) & (x <= dim.high)
+    if isinstance(dim, IntDimension):
+        inside &= np.floor(x) == x
+    lo, hi = dim.axis()
+    kept = np.where(inside, x, dim.low)  # a placeholder the log accepts; masked out below
+    units = ((np.log(kept) if dim.log else kept) - lo) / (hi - lo)
+    codes = np.minimum((units * N_BINS).astype(np.int64), N_BINS - 1)
+    return np.where(inside, codes, INACTIVE)
 
 
 def explained_variance(codes: np.ndarray, objective: np.ndarray) -> float:

@@ -73,6 +73,10 @@ class NumericDimension(Dimension):
         """The interval that [0, 1] maps onto linearly (in log space on a log scale)."""
         raise NotImplementedError
 
+    def axis(self) -> tuple[float, float]:
+        """The interval that [0, 1] maps onto linearly, for vectorised ``to_unit``."""
+        return self._axis()
+
     def _value_at(self, u: float) -> float:
         lo, hi = self._axis()
         x = lo + u * (hi - lo)

@@ -73,6 +73,24 @@ def _completed(study: Study):
     return Trial.objects.filter(study=study, state=TrialState.COMPLETED.value, value__isnull=False)
 
 
+# The distinct keys of the recent trials' metrics objects, listed by the database: decoding
+# a thousand JSON documents in Python cost a study's plots several milliseconds.
+_KEYS_OF_OBJECTS = {  # (before, after) the subquery of recent metrics
+    "postgresql": (
+        "SELECT DISTINCT jsonb_object_keys(t.metrics) FROM (",
+        ") AS t WHERE jsonb_typeof(t.metrics) = 'object'",
+    ),
+    "sqlite": (
+        "SELECT DISTINCT j.key FROM (",
+        ") AS t, json_each(t.metrics) AS j WHERE json_type(t.metrics) = 'object'",
+    ),
+}
+
+
 def _returned_names(study: Study) -> set[str]:
     recent = _completed(study).order_by("-number").values_list("metrics", flat=True)[:RECENT_TRIALS]
-    return {name for metrics in recent if isinstance(metrics, dict) for name in metrics}
+    sql, params = recent.query.sql_with_params()
+    with connection.cursor() as cursor:
+        before, after = _KEYS_OF_OBJECTS[connection.vendor]
+        cursor.execute(before + sql + after, params)
+        return {name for (name,) in cursor.fetchall()}

@@ -105,7 +105,7 @@ class Encoding:
 
 def _snap_int(dim: IntDimension, u: Array) -> Array:
     """Vectorised ``to_unit(from_unit(u))`` for an integer dimension."""
-    lo, hi = dim._axis()
+    lo, hi = dim.axis()
     x = lo + u * (hi - lo)
     values = np.clip(np.round(np.exp(x) if dim.log else x), dim.low, dim.high)
     axis = np.log(values) if dim.log else values
