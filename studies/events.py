@@ -36,6 +36,12 @@ A transaction id horizon (``pg_snapshot_xmin``) was the other candidate: it says
 transaction may take a lower event id), so clients' "after id N" cursors would need to
 become (xid, id) pairs. SQLite has one writer at a time: every stored id is final and
 the horizon is simply past the newest.
+
+**Publishing with Redis.** One ring per transaction and study carries its events and
+the id of the study's event before them (read inside the INSERT, under the study's
+lock): a study's socket whose cursor is at or past that id forwards them at once,
+without reading the log (``consumers``, the relay's ``covered``); any other socket
+reads the log from its cursor as before.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ ALL_STUDIES_GROUP = "studies"
 REGISTRY_NAMESPACE = 0x5EB7
 REGISTRY_BASE = REGISTRY_NAMESPACE << 48
 MAX_REGISTERED_ID = (1 << 48) - 1
+RING_CARRIES_AT_MOST = 200  # events a Redis ring carries; a larger batch is read from the log
 # A study's writers, in turn (held through publishing with Redis): STUDY_LOCK_CLASS, then the study id.
 STUDY_LOCK_CLASS = 0x5EB8_0000
 STUDY_LOCK_BASE = STUDY_LOCK_CLASS << 32
@@ -270,13 +277,25 @@ def append_many(
         run_together(before)
         return []
     rows = [StudyEvent(study_id=study_id, type=t, data=d) for t, d in items]
-    ids = run_together([*before, *_ordering_statements(study_id), returning_insert_statement(StudyEvent, rows)]).rows
-    for row, (row_id,) in zip(rows, ids or [], strict=True):
+    insert = _returning_previous_id(returning_insert_statement(StudyEvent, rows), study_id)
+    answer = run_together([*before, *_ordering_statements(study_id), insert]).rows or []
+    for row, (row_id, _) in zip(rows, answer, strict=True):
         row.id = row_id
     mark_saved(rows)
-    for row in rows:
-        transaction.on_commit(functools.partial(publish, row))
+    transaction.on_commit(functools.partial(publish, rows, previous=answer[0][1] or 0))
     return rows
+
+
+def _returning_previous_id(insert: Statement, study_id: int) -> Statement:
+    """``insert`` also returning, per row, the id of the study's event before it.
+
+    The first row's is the study's previous event: the study's writers take turns
+    (its row lock is taken in the same round trip, before this statement).
+    """
+    table = connection.ops.quote_name(StudyEvent._meta.db_table)
+    sql, params = insert
+    earlier = f"(SELECT MAX(e.id) FROM {table} e WHERE e.study_id = %s AND e.id < {table}.id)"
+    return f"{sql}, {earlier}", [*params, study_id]
 
 
 def as_message(event: StudyEvent) -> EventMessage:
@@ -288,8 +307,9 @@ def publishes_across_processes() -> bool:
     return "InMemory" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]
 
 
-def publish(event: StudyEvent) -> None:
-    """Push a committed event to the channel layer when it reaches other processes.
+def publish(rows: list[StudyEvent], previous: int) -> None:
+    """Push a transaction's committed events of one study to the channel layer when it
+    reaches other processes; ``previous`` is the study's event id before them (0: none).
 
     With the in-process layer a worker process has no listeners: the web process's
     relay reads new rows instead, so only its doorbell is rung from here.
@@ -300,17 +320,21 @@ def publish(event: StudyEvent) -> None:
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
-    message = {"type": "study.event", "event": as_message(event)}
+    messages = [as_message(row) for row in rows]
+    ring: dict[str, Any] = {"type": "study.event", "event": messages[-1]}
+    if len(messages) <= RING_CARRIES_AT_MOST:
+        ring["covered"] = {"after": previous, "events": messages}
+    listed = [message for message in messages if message["type"] in LIST_EVENT_TYPES]
 
     async def send() -> None:
-        await layer.group_send(study_group(event.study_id), message)
-        if event.type in LIST_EVENT_TYPES:
-            await layer.group_send(ALL_STUDIES_GROUP, message)
+        await layer.group_send(study_group(rows[0].study_id), ring)
+        if listed:  # the list socket reads the log itself from its cursor
+            await layer.group_send(ALL_STUDIES_GROUP, {"type": "study.event", "event": listed[-1]})
 
     try:
         _run(send())
-    except Exception:  # the row is stored; clients catch up from it on reconnect
-        logger.exception("could not publish event %s", event.id)
+    except Exception:  # the rows are stored; clients catch up from them on reconnect
+        logger.exception("could not publish events %s", [row.id for row in rows])
 
 
 def _in_memory_sqlite() -> bool:

@@ -1,4 +1,9 @@
-"""Events from several worker processes reach a Redis channel-layer subscriber in id order, none missing."""
+"""Events from several worker processes reach a Redis channel-layer subscriber in id order, none missing.
+
+A study's group gets one ring per transaction carrying its events and the id of the
+study's event before them (``covered``), so a socket forwards them without reading the
+log; the all-studies group gets a ring naming each transaction's latest list event.
+"""
 
 import asyncio
 import shutil
@@ -46,7 +51,7 @@ class Subscriber:
     async def _drain(self, layer, group: str, channel: str) -> None:
         while True:
             message = await layer.receive(channel)
-            self.received[group].append(message["event"])
+            self.received[group].append(message)
 
     def __enter__(self):
         self.thread.start()
@@ -83,9 +88,10 @@ def test_events_of_three_workers_arrive_in_id_order_with_none_missing(tmp_path, 
         stored = [event_id for event_id, _ in db.events("broadcast")]
         # The all-studies group carries study-level events only (the list page's needs).
         listed = [event_id for event_id, kind in db.events("broadcast") if kind in LIST_EVENT_TYPES]
-        expected = {f"study-{study_id}": stored, "studies": listed}
+        study_group = f"study-{study_id}"
         db.wait_for(
-            lambda: all(len(subscriber.received[g]) >= len(ids) for g, ids in expected.items()),
+            lambda: len(carried(subscriber.received[study_group])) >= len(stored)
+            and [ring["event"]["id"] for ring in subscriber.received["studies"]][-1:] == listed[-1:],
             "the last events",
             timeout=30,
         )
@@ -93,8 +99,18 @@ def test_events_of_three_workers_arrive_in_id_order_with_none_missing(tmp_path, 
     types = [t for _, t in db.events("broadcast")]
     assert types[0] == "study_started" and types[-1] == "study_completed"
     assert types.count("trial_started") == types.count("trial_completed") == 20
-    for group, messages in subscriber.received.items():
-        assert [m["id"] for m in messages] == expected[group], group
-        assert {m["study"] for m in messages} == {study_id}
-    workers = {m["data"]["worker"] for m in subscriber.received[f"study-{study_id}"] if m["type"] == "trial_started"}
+    rings = subscriber.received[study_group]
+    assert [m["id"] for m in carried(rings)] == stored
+    # Each ring names the study's event before its own: the last one of the ring before.
+    assert [ring["covered"]["after"] for ring in rings] == [0] + [ring["event"]["id"] for ring in rings[:-1]]
+    assert all(ring["event"] == ring["covered"]["events"][-1] for ring in rings)
+    named = [ring["event"]["id"] for ring in subscriber.received["studies"]]
+    assert named == sorted(set(named)) and set(named) <= set(listed) and named[-1] == listed[-1]
+    assert {m["study"] for m in carried(rings)} == {study_id}
+    workers = {m["data"]["worker"] for m in carried(rings) if m["type"] == "trial_started"}
     assert len(workers) == 3
+
+
+def carried(rings: list[dict]) -> list[dict]:
+    """The events the rings of a study's group carry, in the order they came."""
+    return [event for ring in rings for event in ring["covered"]["events"]]
