@@ -5,7 +5,7 @@ outcome into the stored objective vector and feasibility, ``update_front_without
 keeps the study's Pareto front of feasible completed trials (``Trial.on_front``) up to
 date. The front changes incrementally: the new trial is compared with the current front
 only (a handful of rows, read through a partial index), and only the trials that leave
-it are written. It runs after ``count_finished`` has updated, hence locked, the study
+it are written. It runs after ``finish_and_count`` has updated, hence locked, the study
 row, so two finishing workers never merge into a stale front.
 """
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
 from .. import events
 from ..core.trials import TrialState
 from ..models import Study, Trial
-from ..statements import run_together
+from ..statements import Statement, run_together
 
 
 @dataclass
@@ -91,40 +92,61 @@ def _trial_counts() -> str:
     )
 
 
-def count_finished(trial: Trial, now, may_be_best: bool = True, claiming: bool = False) -> StudyRow:
-    """Count a finished trial on its study and take the best if it improves on it.
+def finish_and_count(
+    finishing: Statement, trial: Trial, value: float | None, counts_as_best: bool, now, claiming: bool = False
+) -> StudyRow | None:
+    """Run ``finishing`` (the trial's UPDATE, which matches it only while it runs), then
+    count the finished trial on its study and take the best if ``value`` improves on it.
+    None, and nothing counted, when ``finishing`` matched no row.
 
-    ``may_be_best``: False for an infeasible trial, or one of a several-objective study.
-    ``claiming``: a claim follows in this transaction (reserve its trial's id).
+    ``counts_as_best``: a completed trial that may hold the best (not an infeasible one,
+    nor one of a several-objective study). ``claiming``: a claim follows in this
+    transaction (reserve its trial's id). The study lock a
+    ``writing(lock_in_first_statement=True)`` owes travels ahead.
 
-    One statement that also locks the row and returns what the events and a following
-    claim need (UPDATE ... RETURNING, on PostgreSQL and SQLite >= 3.35), where the ORM
-    would need three. The best is compared inside the UPDATE, never read-modify-saved.
+    On PostgreSQL both UPDATEs are one statement (the trial's in a data-modifying WITH)
+    and one round trip: the study's row is locked for the rest of the transaction, so a
+    round trip saved here is saved for every writer of the study queued behind it. The
+    study's UPDATE ... RETURNING also returns what the events and a following claim need,
+    where the ORM would need three statements; the best is compared inside it, never
+    read-modify-saved.
     """
+    update, returning, count_args = _count_statement(trial, value, counts_as_best, now, claiming)
+    if connection.vendor != "postgresql":  # SQLite: no UPDATE inside WITH; its one writer holds the database
+        if not run_together([*events.study_lock_statements(), finishing]).rowcount:
+            return None
+        rows = run_together([(update + returning, count_args)]).rows
+    else:
+        finishing_sql, finishing_args = finishing
+        sql = f"WITH finished AS ({finishing_sql} RETURNING 1) {update} AND EXISTS (SELECT 1 FROM finished){returning}"
+        rows = run_together([*events.study_lock_statements(), (sql, [*finishing_args, *count_args])]).rows
+    return StudyRow(trial.study_id, *rows[0]) if rows else None
+
+
+def _count_statement(
+    trial: Trial, value: float | None, counts_as_best: bool, now, claiming: bool
+) -> tuple[str, str, list[Any]]:
+    """The study's UPDATE up to the end of its WHERE (a caller may add a condition), its
+    RETURNING clause, and the parameters of both, in that order."""
     study_table = connection.ops.quote_name(Study._meta.db_table)
-    completed = trial.state == TrialState.COMPLETED.value and may_be_best
     improves = (
         "%s AND (best_value IS NULL OR (direction = 'minimize' AND best_value > %s) "
         "OR (direction = 'maximize' AND best_value < %s))"
     )
-    improves_args = [completed, trial.value, trial.value]
+    improves_args = [counts_as_best, value, value]
     sql = (
         f"UPDATE {study_table} SET n_done = n_done + 1, updated_at = %s, "
         f"best_value = CASE WHEN {improves} THEN %s ELSE best_value END, "
         f"best_trial_number = CASE WHEN {improves} THEN %s ELSE best_trial_number END "
-        f"WHERE id = %s RETURNING {ROW_COLUMNS}, {_trial_counts()}, NULL, {_reserved_trial_id(claiming)}"
+        f"WHERE id = %s"
     )
     args = [
         connection.ops.adapt_datetimefield_value(now),
         *improves_args,
-        trial.value,
+        value,
         *improves_args,
         trial.number,
         trial.study_id,
-        trial.study_id,
-        trial.study_id,
-        TrialState.WAITING.value,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        return StudyRow(trial.study_id, *cursor.fetchone())
+    returning = f" RETURNING {ROW_COLUMNS}, {_trial_counts()}, NULL, {_reserved_trial_id(claiming)}"
+    return sql, returning, [*args, trial.study_id, trial.study_id, TrialState.WAITING.value]

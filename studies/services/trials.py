@@ -34,12 +34,12 @@ from ..payloads import (
     TrialStarted,
 )
 from ..selectors.snapshots import history_snapshots
-from ..statements import Statement, insert_statement, mark_saved, run_together, update_statement, upsert_statement
+from ..statements import Statement, insert_statement, mark_saved, update_statement, upsert_statement
 from . import pareto, proposals
 from .proposals import PROPOSAL_ATTEMPTS, TERMINAL, Proposal, StaleProposal
 from .step import Step
 from .studies import study_spec
-from .study_row import StudyRow, count_finished, lock_study_row
+from .study_row import StudyRow, finish_and_count, lock_study_row
 from .trial_params import param_rows, record_trial_params
 
 # A claim loses a race for its number only on a database without row locks; a few
@@ -287,11 +287,12 @@ def _finish_without_commit(
         "finished_at": now,
         "duration_ms": duration_ms,
     }
-    # The study lock a writing(lock_in_first_statement=True) owes travels with the update.
-    if not run_together([*events.study_lock_statements(), update_statement(rows, stored)]).rowcount:
+    counts_as_best = outcome.state is TrialState.COMPLETED and pareto.counts_for_best(goals, judged)
+    finishing = update_statement(rows, stored)
+    study = finish_and_count(finishing, trial, outcome.value, counts_as_best, now, claiming=claiming)
+    if study is None:
         return Step(None)
     trial.state, trial.value, trial.finished_at = outcome.state.value, outcome.value, now
-    study = count_finished(trial, now, may_be_best=pareto.counts_for_best(goals, judged), claiming=claiming)
     emitted: list[Payload] = [_terminal_event(trial, outcome, duration_ms)]
     if outcome.state is TrialState.COMPLETED and _holds_the_best(study, trial):
         emitted.append(BestUpdated(number=trial.number, value=trial.value, params=trial.params))
@@ -302,7 +303,7 @@ def _finish_without_commit(
 
 
 def _holds_the_best(study: StudyRow, trial: Trial) -> bool:
-    """``count_finished`` takes the best inside its UPDATE; the row it returned says who holds it."""
+    """``finish_and_count`` takes the best inside its UPDATE; the row it returned says who holds it."""
     return study.best_trial_number == trial.number and study.best_value == trial.value
 
 

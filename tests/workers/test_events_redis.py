@@ -90,8 +90,10 @@ def test_events_of_three_workers_arrive_in_id_order_with_none_missing(tmp_path, 
         listed = [event_id for event_id, kind in db.events("broadcast") if kind in LIST_EVENT_TYPES]
         study_group = f"study-{study_id}"
         db.wait_for(
-            lambda: len(carried(subscriber.received[study_group])) >= len(stored)
-            and [ring["event"]["id"] for ring in subscriber.received["studies"]][-1:] == listed[-1:],
+            lambda: (
+                len(carried(subscriber.received[study_group])) >= len(stored)
+                and [ring["event"]["id"] for ring in subscriber.received["studies"]][-1:] == listed[-1:]
+            ),
             "the last events",
             timeout=30,
         )
