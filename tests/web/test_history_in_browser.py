@@ -67,3 +67,30 @@ def test_a_new_trial_is_appended_to_the_history_without_a_replot(project, start_
     page.wait_for_function(f"() => {HISTORY}.points === 8", timeout=30_000)
     assert page.evaluate("document.querySelector('#plot-history .canvas').data[0].x.length") == 8
     assert page.evaluate(f"{HISTORY}.fullDraws") == 1  # grown with extendTraces, never re-plotted
+    assert page.evaluate("document.querySelector('#plot-history .canvas').data[0].type") == "scatter"  # few: SVG
+
+
+def test_a_growing_history_moves_from_svg_to_webgl_in_place(project, start_daphne, chromium):
+    project.run("create_login", "viewer", "--password", "viewer-password")
+    spec = quadratic_spec(
+        "outgrow", n_trials=8, executor="sleepy", search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]
+    )
+    project.run("create_study", str(project.write_spec(spec)))
+    daphne = start_daphne(project)
+    page = chromium.new_page()
+    page.add_init_script("window.__somatizeSvgMost = 5")  # the switch after 5 points instead of 2,000
+    log_in(page, daphne.url)
+    open_study(page, daphne, "outgrow")
+    page.wait_for_selector("#connection[data-state=live]")
+    trace = "document.querySelector('#plot-history .canvas').data"
+    assert page.evaluate(f"{trace}[0].type") == "scatter"
+
+    project.env["SOMATIZE_TEST_SLEEP"] = "0.1"
+    assert project.run("run_study", "outgrow").returncode == 0
+    page.wait_for_function(f"() => {HISTORY}.points === 8", timeout=30_000)
+    if not page.evaluate("Boolean(document.createElement('canvas').getContext('webgl'))"):
+        pytest.skip("this Chromium has no WebGL: the history stays SVG")
+    assert page.evaluate(f"[{trace}[0].type, {trace}[1].type]") == ["scattergl", "scattergl"]
+    assert page.evaluate(f"{HISTORY}.kind") == "scattergl"
+    assert page.evaluate(f"{trace}[0].x.length") == 8  # every point kept through the switch
+    assert page.evaluate(f"{HISTORY}.fullDraws") == 1  # restyled in place, not re-plotted
