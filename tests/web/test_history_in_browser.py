@@ -49,48 +49,50 @@ def test_the_history_plot_draws_every_completed_trial_and_toggles_a_log_scale(pr
     page.wait_for_function(f"() => {yaxis_type} === 'linear'")
 
 
-def test_a_new_trial_is_appended_to_the_history_without_a_replot(project, start_daphne, chromium):
+def watch_a_study_of_8_trials(project, start_daphne, chromium, name: str, init_script: str = ""):
+    """The page of a new 8-trial study, logged in and live; ``init_script`` runs before the page's."""
     project.run("create_login", "viewer", "--password", "viewer-password")
     spec = quadratic_spec(
-        "grow", n_trials=8, executor="sleepy", search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]
+        name, n_trials=8, executor="sleepy", search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]
     )
     project.run("create_study", str(project.write_spec(spec)))
     daphne = start_daphne(project)
     page = chromium.new_page()
+    if init_script:
+        page.add_init_script(init_script)
     log_in(page, daphne.url)
-    open_study(page, daphne, "grow")
+    open_study(page, daphne, name)
     page.wait_for_selector("#connection[data-state=live]")
+    return page
+
+
+def run_8_trials(project, page, name: str) -> None:
+    project.env["SOMATIZE_TEST_SLEEP"] = "0.1"
+    assert project.run("run_study", name).returncode == 0
+    page.wait_for_function(f"() => {HISTORY}.points === 8", timeout=30_000)
+
+
+TRACES = "document.querySelector('#plot-history .canvas').data"
+
+
+def test_a_new_trial_is_appended_to_the_history_without_a_replot(project, start_daphne, chromium):
+    page = watch_a_study_of_8_trials(project, start_daphne, chromium, "grow")
     assert page.evaluate(f"{HISTORY}.points") == 0
 
-    project.env["SOMATIZE_TEST_SLEEP"] = "0.1"
-    assert project.run("run_study", "grow").returncode == 0
-    page.wait_for_function(f"() => {HISTORY}.points === 8", timeout=30_000)
-    assert page.evaluate("document.querySelector('#plot-history .canvas').data[0].x.length") == 8
+    run_8_trials(project, page, "grow")
+    assert page.evaluate(f"{TRACES}[0].x.length") == 8
     assert page.evaluate(f"{HISTORY}.fullDraws") == 1  # grown with extendTraces, never re-plotted
-    assert page.evaluate("document.querySelector('#plot-history .canvas').data[0].type") == "scatter"  # few: SVG
+    assert page.evaluate(f"{TRACES}[0].type") == "scatter"  # a few points: SVG
 
 
 def test_a_growing_history_moves_from_svg_to_webgl_in_place(project, start_daphne, chromium):
-    project.run("create_login", "viewer", "--password", "viewer-password")
-    spec = quadratic_spec(
-        "outgrow", n_trials=8, executor="sleepy", search_space=[{"name": "x", "type": "float", "low": 0, "high": 1}]
-    )
-    project.run("create_study", str(project.write_spec(spec)))
-    daphne = start_daphne(project)
-    page = chromium.new_page()
-    page.add_init_script("window.__somatizeSvgMost = 5")  # the switch after 5 points instead of 2,000
-    log_in(page, daphne.url)
-    open_study(page, daphne, "outgrow")
-    page.wait_for_selector("#connection[data-state=live]")
-    trace = "document.querySelector('#plot-history .canvas').data"
-    assert page.evaluate(f"{trace}[0].type") == "scatter"
+    # The switch after 5 points instead of 2,000.
+    page = watch_a_study_of_8_trials(project, start_daphne, chromium, "outgrow", "window.__somatizeSvgMost = 5")
+    assert page.evaluate(f"{TRACES}[0].type") == "scatter"
 
-    project.env["SOMATIZE_TEST_SLEEP"] = "0.1"
-    assert project.run("run_study", "outgrow").returncode == 0
-    page.wait_for_function(f"() => {HISTORY}.points === 8", timeout=30_000)
-    if not page.evaluate("Boolean(document.createElement('canvas').getContext('webgl'))"):
-        pytest.skip("this Chromium has no WebGL: the history stays SVG")
-    assert page.evaluate(f"[{trace}[0].type, {trace}[1].type]") == ["scattergl", "scattergl"]
-    assert page.evaluate(f"{HISTORY}.kind") == "scattergl"
-    assert page.evaluate(f"{trace}[0].x.length") == 8  # every point kept through the switch
+    run_8_trials(project, page, "outgrow")
+    webgl = page.evaluate("Boolean(document.createElement('canvas').getContext('webgl'))")
+    kind = "scattergl" if webgl else "scatter"  # without WebGL the history stays SVG
+    assert page.evaluate(f"[{TRACES}[0].type, {TRACES}[1].type, {HISTORY}.kind]") == [kind, kind, kind]
+    assert page.evaluate(f"{TRACES}[0].x.length") == 8  # every point kept through the switch
     assert page.evaluate(f"{HISTORY}.fullDraws") == 1  # restyled in place, not re-plotted
