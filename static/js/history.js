@@ -8,8 +8,8 @@
 // points (or where WebGL is unavailable) the SVG scatter is used: cheaper to draw and to
 // extend than a WebGL context (measured in Chromium with software WebGL, 150 live trials:
 // commit -> DOM p95 40-44 ms with SVG against 55-73 ms with WebGL), and it switches to
-// WebGL in place (Plotly.restyle) once the points outgrow it. window.__somatizeHistory counts full draws and
-// points, for the browser tests and bench/browser.py.
+// WebGL in place (Plotly.restyle) once the points outgrow it. window.__somatizeHistory
+// counts full draws and points, for the browser tests and bench/browser.py.
 //
 // Any metric can be drawn (setMetric: /history/?metric=NAME); a best-so-far line only for
 // an objective (the server's `direction`), since another metric has no direction to be
@@ -155,9 +155,10 @@ export class HistoryPlot {
     Plotly.extendTraces(this.el, { x: [batch.map((p) => p[0]), bestX], y: [batch.map((p) => p[1]), bestY] }, [0, 1]);
     if (outOfOrder) this.redrawBest();
     this.stats.points += batch.length;
-    if (this.kindFor(this.stats.points) !== this.kind) {
-      this.kind = this.stats.kind = this.kindFor(this.stats.points);
-      Plotly.restyle(this.el, { type: this.kind }, [0, 1]);
+    const kind = this.kindFor(this.stats.points);
+    if (kind !== this.kind) {
+      this.kind = this.stats.kind = kind;
+      Plotly.restyle(this.el, { type: kind }, [0, 1]);
     }
     const now = Date.now();
     for (const [number] of batch) this.stats.appended.push([number, now]);
