@@ -14,12 +14,13 @@ plus ``errors`` (each field and what to fix) when a body or spec is invalid.
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 from typing import Annotated, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import HttpError, ValidationError
 
@@ -178,7 +179,16 @@ def plots(request, study_id: StudyId, metric: Query[str | None] = None):
 def history(request, study_id: StudyId, after: Query[str | None] = None, metric: Query[str | None] = None):
     found = _found(selectors.study_get(study_id))
     checked = selectors.check_metric(found, metric)
-    return JsonResponse(selectors.history_all(found, _trial_number_after(after), checked))
+    return _history_response(selectors.history_all(found, _trial_number_after(after), checked))
+
+
+def _history_response(points: HistoryPoints) -> HttpResponse:
+    """``points`` as JSON, its two base64 strings spliced in rather than scanned by the
+    encoder (over a megabyte at 100,000 points, a tenth of the request); base64's alphabet
+    needs no JSON escaping."""
+    head = json.dumps({key: value for key, value in points.items() if key not in ("numbers", "values")})
+    body = f'{head[:-1]}, "numbers": "{points["numbers"]}", "values": "{points["values"]}"}}'
+    return HttpResponse(body, content_type="application/json")
 
 
 def _trial_number_after(raw: str | None) -> int:

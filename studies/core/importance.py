@@ -22,12 +22,27 @@ INACTIVE = -1  # bin for a conditional parameter that was not active in a trial
 def _bin_codes(space: SearchSpace, name: str, values: Sequence[Any]) -> np.ndarray:
     dim = space[name]
     if isinstance(dim, CategoricalDimension):
-        codes = np.full(len(values), INACTIVE, dtype=np.int64)
-        for i, value in enumerate(values):
-            if value is not None and dim.contains(value):
-                codes[i] = dim.index(value)
-        return codes
+        return _choice_codes(dim, values)
     return _numeric_bin_codes(dim, values)
+
+
+def _choice_codes(dim: CategoricalDimension, values: Sequence[Any]) -> np.ndarray:
+    """Each value's choice index (the first equal choice, as ``dim.index``), INACTIVE for
+    None and non-choices. A dict lookup keyed as JSON compares (``True`` is not ``1``, ``1``
+    is ``1.0``): ``dim.index`` per value took a fifth of the plot request at 100k trials."""
+    lookup: dict[tuple[bool, Any], int] = {}
+    for i, choice in enumerate(dim.choices):
+        if choice is not None and _hashable(choice):
+            lookup.setdefault((isinstance(choice, bool), choice), i)
+    codes = [
+        lookup.get((isinstance(value, bool), value), INACTIVE) if _hashable(value) else INACTIVE for value in values
+    ]
+    return np.array(codes, dtype=np.int64)
+
+
+def _hashable(value: Any) -> bool:
+    # Stored params are JSON: a malformed row may hold a list or an object.
+    return not isinstance(value, (list, dict))
 
 
 def _numeric_bin_codes(dim: FloatDimension | IntDimension, values: Sequence[Any]) -> np.ndarray:

@@ -50,3 +50,14 @@ def test_explained_variance_is_one_when_bins_separate_the_values_exactly():
     codes = np.array([0, 0, 1, 1])
     assert explained_variance(codes, np.array([1.0, 1.0, 3.0, 3.0])) == 1.0
     assert explained_variance(np.array([0, 1, 0, 1]), np.array([1.0, 1.0, 3.0, 3.0])) == 0.0
+
+
+def test_choices_are_binned_as_json_compares_them():
+    """Each stored value lands in the bin of the first choice JSON calls equal to it
+    (True is not 1, 1 is 1.0); None, non-choices and malformed values are inactive."""
+    from studies.core.importance import INACTIVE, _bin_codes
+
+    space = parse_space([{"name": "c", "type": "categorical", "choices": [1, True, "1", 2.5, None, False]}])
+    values = [1, 1.0, True, "1", 2.5, None, False, 0, 2, "x", [1], {"a": 1}, float("nan")]
+    expected = [0, 0, 1, 2, 3, INACTIVE, 5, INACTIVE, INACTIVE, INACTIVE, INACTIVE, INACTIVE, INACTIVE]
+    assert _bin_codes(space, "c", values).tolist() == expected

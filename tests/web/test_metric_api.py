@@ -179,8 +179,16 @@ from tests.web.test_metric_api import build_study
 created = build_study()
 body = selectors.history_all(created, -1, "acc")
 names = selectors.metric_names(created)
-print(json.dumps([base64.b64decode(body["values"]).hex(), body["direction"], names]))
+from studies.selectors import plots
+plots.SAMPLE_POINTS, plots.BEST_IN_SAMPLE = 3, 1  # a strided sample: every 3rd number and the best
+sample = selectors.plot_data(created)["sample"]
+stored = {t.number: t.params for t in created.trials.all()}
+print(json.dumps([base64.b64decode(body["values"]).hex(), body["direction"], names, sample, stored]))
 """
-    values_hex, direction, names = json.loads(project.run("shell", "-c", code).stdout.strip().splitlines()[-1])
+    printed = project.run("shell", "-c", code).stdout.strip().splitlines()[-1]
+    values_hex, direction, names, sample, stored = json.loads(printed)
     assert np.frombuffer(bytes.fromhex(values_hex), dtype="<f8").tolist() == [acc_of(n) for n in (0, 1, 3, 4)]
     assert direction is None and names == ["value", ODD_NAME, "acc", "loss"]
+    # Completed trials 0, 1, 3, 4: numbers 0 and 3 by the stride, 4 as the best (value 2).
+    assert sample["numbers"] == [0, 3, 4] and sample["values"] == [6.0, 3.0, 2.0]
+    assert sample["params"] == {name: [stored[str(n)][name] for n in (0, 3, 4)] for name in ("x", "y")}
