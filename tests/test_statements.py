@@ -1,0 +1,75 @@
+"""The hot write paths' INSERTs come from cached SQL texts: they must send what Django's
+own compiler sends, and store the same rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models.functions import Now
+from django.db.models.sql import InsertQuery
+from django.utils import timezone
+
+from studies import services
+from studies.models import StudyEvent, Trial, TrialParam
+from studies.selectors import study_space
+from studies.services.trial_params import param_rows
+from studies.statements import insert_statement, returning_insert_statement, run_together
+from tests.web.conftest import quadratic_spec
+
+pytestmark = pytest.mark.django_db
+
+
+def django_compiled(model, objs, *, with_pk=False, returning_pk=False):
+    query = InsertQuery(model)
+    opts = model._meta
+    query.insert_values([f for f in opts.concrete_fields if with_pk or not f.primary_key], list(objs))
+    compiler = query.get_compiler(connection=connection)
+    if returning_pk:
+        compiler.returning_fields = [opts.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, list(params)
+
+
+def new_trial(study, number, **fields):
+    return Trial(
+        id=10_000 + number, study_id=study.pk, number=number, state="running", params={"x": 0.5, "y": -1}, **fields
+    )
+
+
+@pytest.fixture
+def study():
+    return services.create_study(quadratic_spec("templates", n_trials=10))
+
+
+def test_a_single_row_insert_is_what_django_compiles_including_its_expressions(study):
+    for fields in ({"started_at": timezone.now(), "heartbeat_at": Now()}, {"worker_id": "w'; --"}):
+        trial = new_trial(study, 1, **fields)
+        sql, params = insert_statement(Trial, [trial], with_pk=True)
+        assert (sql, list(params)) == django_compiled(Trial, [trial], with_pk=True)
+        event = StudyEvent(study_id=study.pk, type="t", data={"a": [1, "b"]})
+        sql, params = returning_insert_statement(StudyEvent, [event])
+        django_sql, django_params = django_compiled(StudyEvent, [event], returning_pk=True)
+        # created_at is auto_now_add: each compile stamps its own time, as each save would.
+        assert (sql, list(params)[:-1]) == (django_sql, django_params[:-1])
+        assert len(params) == len(django_params)
+
+
+def test_cached_inserts_store_the_rows_and_return_the_ids_in_order(study):
+    for number in (1, 2):  # the second run uses the cached texts
+        trial = new_trial(study, number, heartbeat_at=Now(), worker_id=f"w{number}")
+        params = param_rows(study_space(study), [trial])
+        events = [StudyEvent(study_id=study.pk, type=f"t{i}", data={"n": number, "i": i}) for i in range(3)]
+        answer = run_together(
+            [
+                insert_statement(Trial, [trial], with_pk=True),
+                insert_statement(TrialParam, params),
+                returning_insert_statement(StudyEvent, events),
+            ]
+        )
+        stored = Trial.objects.get(pk=trial.id)
+        assert (stored.number, stored.worker_id, stored.params) == (number, f"w{number}", {"x": 0.5, "y": -1})
+        assert stored.heartbeat_at is not None
+        stored_params = TrialParam.objects.filter(trial_id=trial.id).values_list("name", "num_value", "number")
+        assert sorted(stored_params) == [("x", 0.5, number), ("y", -1.0, number)]
+        ids = [row[0] for row in answer.rows]
+        assert [StudyEvent.objects.get(pk=i).data for i in ids] == [{"n": number, "i": i} for i in range(3)]
