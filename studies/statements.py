@@ -139,6 +139,32 @@ def update_statement(rows: QuerySet, values: dict[str, Any]) -> Statement:
     return sql, params
 
 
+def update_row_statement(model: type[Model], pk: Any, values: dict[str, Any], **where: Any) -> Statement:
+    """What ``model.objects.filter(pk=pk, **where).update(**values)`` sends (equality
+    filters only), from a cached SQL text when every value is plain (no expression, no
+    model instance): a finish built its UPDATE through the ORM under the study lock."""
+    if any(hasattr(v, "resolve_expression") or hasattr(v, "prepare_database_save") for v in values.values()):
+        return update_statement(model._default_manager.filter(pk=pk, **where), values)
+    set_fields = _concrete(model, list(values))
+    where_fields = _concrete(model, [str(model._meta.pk.name), *where])
+    key = (model, tuple(values), tuple(where), connection.alias)
+    if key not in _UPDATE_TEMPLATES:
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in set_fields)
+        conditions = " AND ".join(f"{quote(str(f.column))} = %s" for f in where_fields)
+        _UPDATE_TEMPLATES[key] = f"UPDATE {quote(str(model._meta.db_table))} SET {assignments} WHERE {conditions}"
+    params = [f.get_db_prep_save(v, connection=connection) for f, v in zip(set_fields, values.values(), strict=True)]
+    params += [f.get_db_prep_value(v, connection) for f, v in zip(where_fields, [pk, *where.values()], strict=True)]
+    return _UPDATE_TEMPLATES[key], params
+
+
+def _concrete(model: type[Model], names: list[str]) -> list[Field]:
+    return [cast(Field, model._meta.get_field(name)) for name in names]
+
+
+_UPDATE_TEMPLATES: dict[tuple[Any, ...], str] = {}
+
+
 def mark_saved(objs: Sequence[Model]) -> None:
     """What ``save()`` records on instances an INSERT of ours stored."""
     for obj in objs:

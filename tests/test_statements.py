@@ -13,7 +13,7 @@ from studies import services
 from studies.models import StudyEvent, Trial, TrialParam
 from studies.selectors import study_space
 from studies.services.trial_params import param_rows
-from studies.statements import insert_statement, returning_insert_statement, run_together
+from studies.statements import insert_statement, returning_insert_statement, run_together, update_row_statement
 from tests.web.conftest import quadratic_spec
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +73,16 @@ def test_cached_inserts_store_the_rows_and_return_the_ids_in_order(study):
         assert sorted(stored_params) == [("x", 0.5, number), ("y", -1.0, number)]
         ids = [row[0] for row in answer.rows]
         assert [StudyEvent.objects.get(pk=i).data for i in ids] == [{"n": number, "i": i} for i in range(3)]
+
+
+def test_a_row_update_sets_plain_values_only_where_its_filters_match(study):
+    trial = new_trial(study, 3, worker_id="w")
+    run_together([insert_statement(Trial, [trial], with_pk=True)])
+    finished = {"state": "completed", "value": 1.5, "metrics": {"acc": 0.9}, "error": "", "pruned_step": None}
+    for expected_rows in (1, 0):  # the second finds the trial no longer running
+        statement = update_row_statement(Trial, trial.pk, finished, state="running")
+        assert run_together([statement]).rowcount == expected_rows
+    stored = Trial.objects.get(pk=trial.pk)
+    assert (stored.state, stored.value, stored.metrics, stored.pruned_step) == ("completed", 1.5, {"acc": 0.9}, None)
+    beat = update_row_statement(Trial, trial.pk, {"heartbeat_at": Now()})  # an expression: Django compiles it
+    assert run_together([beat]).rowcount == 1 and Trial.objects.get(pk=trial.pk).heartbeat_at is not None

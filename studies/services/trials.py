@@ -34,7 +34,14 @@ from ..payloads import (
     TrialStarted,
 )
 from ..selectors.snapshots import history_snapshots
-from ..statements import Statement, insert_statement, mark_saved, update_statement, upsert_statement
+from ..statements import (
+    Statement,
+    insert_statement,
+    mark_saved,
+    update_row_statement,
+    update_statement,
+    upsert_statement,
+)
 from . import pareto, proposals
 from .proposals import PROPOSAL_ATTEMPTS, TERMINAL, Proposal, StaleProposal
 from .step import Step
@@ -269,9 +276,6 @@ def _finish_without_commit(
     """
     now = timezone.now()
     duration_ms = max(0, int((now - (trial.started_at or now)).total_seconds() * 1000))
-    rows = Trial.objects.filter(pk=trial.pk)
-    if only_if_running:
-        rows = rows.filter(state=TrialState.RUNNING.value)
     # Objective vector and feasibility (several objectives, constraints): services.pareto.
     goals = pareto.goals_of(trial.study)
     judged = pareto.judge(goals, outcome)
@@ -288,7 +292,8 @@ def _finish_without_commit(
         "duration_ms": duration_ms,
     }
     counts_as_best = outcome.state is TrialState.COMPLETED and pareto.counts_for_best(goals, judged)
-    finishing = update_statement(rows, stored)
+    running = {"state": TrialState.RUNNING.value} if only_if_running else {}
+    finishing = update_row_statement(Trial, trial.pk, stored, **running)
     study = finish_and_count(finishing, trial, outcome.value, counts_as_best, now, claiming=claiming)
     if study is None:
         return Step(None)
