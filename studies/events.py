@@ -257,28 +257,33 @@ def append(study_id: int, type: str, data: dict[str, Any]) -> StudyEvent:
     return append_many(study_id, [(type, data)])[0]
 
 
-def emit(study_id: int, payloads: list[Payload], before: Sequence[Statement] = ()) -> list[StudyEvent]:
-    """Store typed events (``studies.payloads``) of one study, in order; publish them after commit."""
-    return append_many(study_id, [(payload.type, payload.to_data()) for payload in payloads], before)
+def emit(
+    study_id: int, payloads: list[Payload], before: Sequence[Statement] = (), last: bool = False
+) -> list[StudyEvent]:
+    """Store typed events (``studies.payloads``) of one study, in order; publish them after commit.
+
+    ``last``: the caller's transaction writes nothing after these (its COMMIT may travel
+    with them: ``statements.run_together``)."""
+    return append_many(study_id, [(payload.type, payload.to_data()) for payload in payloads], before, last)
 
 
 def append_many(
-    study_id: int, items: list[tuple[str, dict[str, Any]]], before: Sequence[Statement] = ()
+    study_id: int, items: list[tuple[str, dict[str, Any]]], before: Sequence[Statement] = (), last: bool = False
 ) -> list[StudyEvent]:
     """Store several events of one study in one INSERT, in order; publish them after commit.
 
     ``before``: writes of the same transaction that wait for no answer (a new trial's
-    rows), sent ahead of the events in the same round trip.
+    rows), sent ahead of the events in the same round trip. ``last``: as ``emit``'s.
     """
     if not connection.in_atomic_block:  # the locks taken for the ids must last until the commit
         with transaction.atomic():
             return append_many(study_id, items, before)
     if not items:
-        run_together(before)
+        run_together(before, then_commit=last)
         return []
     rows = [StudyEvent(study_id=study_id, type=t, data=d) for t, d in items]
     insert = _returning_previous_id(returning_insert_statement(StudyEvent, rows), study_id)
-    answer = run_together([*before, *_ordering_statements(study_id), insert]).rows or []
+    answer = run_together([*before, *_ordering_statements(study_id), insert], then_commit=last).rows or []
     for row, (row_id, _) in zip(rows, answer, strict=True):
         row.id = row_id
     mark_saved(rows)

@@ -180,8 +180,15 @@ class Answer:
     rowcount: int
 
 
-def run_together(statements: Sequence[Statement]) -> Answer:
-    """Run ``statements`` in order (one round trip on PostgreSQL); the last one's answer."""
+def run_together(statements: Sequence[Statement], then_commit: bool = False) -> Answer:
+    """Run ``statements`` in order (one round trip on PostgreSQL); the last one's answer.
+
+    ``then_commit``: they end the transaction, and its COMMIT travels in the same round
+    trip when ``may_commit_inline()`` allows; the atomic block's own commit then finds
+    nothing to do (psycopg sends no COMMIT outside a transaction) and runs the on_commit
+    hooks as usual. A hot path's study lock is held until its commit, so this round trip
+    saved is one its study's other writers no longer wait for.
+    """
     if not statements:
         return Answer(None, 0)
     with connection.cursor() as cursor:
@@ -189,10 +196,26 @@ def run_together(statements: Sequence[Statement]) -> Answer:
             for sql, params in statements:
                 cursor.execute(sql, params)
             return _answer(cursor)
-        cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
-        while cursor.nextset():  # psycopg stands on the first statement's result; the answer is the last's
+        commit: list[Statement] = [("COMMIT", [])] if then_commit and may_commit_inline() else []
+        joined = [*statements, *commit]
+        cursor.execute("; ".join(sql for sql, _ in joined), [p for _, params in joined for p in params])
+        for _ in range(len(statements) - 1):  # psycopg stands on the first statement's result
+            cursor.nextset()
+        answer = _answer(cursor)
+        while cursor.nextset():
             pass
-        return _answer(cursor)
+        return answer
+
+
+def may_commit_inline() -> bool:
+    """Whether the current transaction may be committed by a statement of ours: an
+    outermost atomic block with no savepoint, not marked for rollback (PostgreSQL)."""
+    return (
+        connection.vendor == "postgresql"
+        and len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and not connection.needs_rollback
+    )
 
 
 def _answer(cursor) -> Answer:

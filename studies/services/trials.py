@@ -97,7 +97,7 @@ def _claim_locked(
                 if locked.asked_trial_id is not None:
                     return _asked_before(study, locked.asked_trial_id)
                 step = _claim_without_commit(study, worker_id, sampler, locked, proposal, request_id)
-                events.emit(study.pk, step.events, before=step.writes)
+                events.emit(study.pk, step.events, before=step.writes, last=True)
                 return step.result
         except IntegrityError:
             # Another writer took this number despite the lock (possible only on a
@@ -128,7 +128,7 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
             finished = _finish_without_commit(trial, outcome, only_if_running=True, claiming=True)
             locked = finished.result or lock_study_row(trial.study_id, claiming=True)
             claimed = _claim_without_commit(trial.study, worker_id, sampler, locked)
-            events.emit(trial.study_id, finished.events + claimed.events, before=claimed.writes)
+            events.emit(trial.study_id, finished.events + claimed.events, before=claimed.writes, last=True)
             return claimed.result
     except IntegrityError:
         finish_trial(trial, outcome)
@@ -244,7 +244,9 @@ def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> N
         if values:
             writes.append(upsert_statement(TrialValue, values, unique=["trial", "step", "metric"], update=["value"]))
         writes.append(update_statement(Trial.objects.filter(pk=trial.pk), {"heartbeat_at": Now()}))
-        events.emit(trial.study_id, [TrialMetric(number=trial.number, step=step, metrics=metrics)], before=writes)
+        events.emit(
+            trial.study_id, [TrialMetric(number=trial.number, step=step, metrics=metrics)], before=writes, last=True
+        )
 
 
 def heartbeat(trial: Trial) -> bool:
@@ -263,7 +265,7 @@ def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = Tr
     """
     with events.writing(trial.study_id, lock_in_first_statement=True):
         step = _finish_without_commit(trial, outcome, only_if_running)
-        events.emit(trial.study_id, step.events)
+        events.emit(trial.study_id, step.events, last=True)
         return step.result is not None
 
 
