@@ -184,7 +184,8 @@ class HyperbandPruner(RungPruner):
         return self._brackets
 
     def bracket_of(self, number: int) -> int:
-        """Bracket 0 stops earliest (its first rung is min_resource); the last never stops.
+        """Bracket 0 stops earliest (its first rung is min_resource); the last never stops
+        (bracket_count).
 
         Trial numbers walk the golden-ratio (Weyl) sequence over the brackets' budgets:
         any run of consecutive trials splits between the brackets in proportion to their
@@ -218,12 +219,18 @@ def needs_number(number: int | None) -> int:
 
 
 def bracket_count(min_resource: int, max_resource: int, reduction_factor: int) -> int:
-    """1 + the largest s with min_resource * reduction_factor**s <= max_resource."""
-    count, resource = 0, min_resource
-    while resource <= max_resource:
-        count += 1
-        resource *= reduction_factor
-    return count
+    """1 + the number of rungs below max_resource counted from min_resource.
+
+    Bracket b's rungs start at ``min_resource * eta**b``, so the last bracket has none:
+    it is Hyperband's bracket s = 0, every configuration run to max_resource, the hedge
+    for problems where early values mislead. Optuna and Li et al. count
+    ``1 + floor(log_eta(max / min))`` brackets, the same when max_resource is min_resource
+    times a power of eta (27, 81 with 1 and 3); otherwise, with rungs counted up from
+    min_resource as here, their last bracket would stop trials at the highest rung (27 for
+    max_resource 80), and a max_resource given as the last step (26 for 27 epochs
+    reported 0-26) would drop a bracket that a step count (27) keeps.
+    """
+    return len(rung_steps(min_resource, reduction_factor, 0, max_resource)) + 1
 
 
 def bracket_weights(n_brackets: int, reduction_factor: int) -> list[int]:

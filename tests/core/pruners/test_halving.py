@@ -148,8 +148,10 @@ def test_hyperband_brackets_follow_the_hyperband_table():
     # Li et al. 2018, R = 81, eta = 3: brackets of 81, 34, 15, 8 and 5 configurations.
     assert bracket_count(1, 81, 3) == 5
     assert bracket_weights(5, 3) == [81, 34, 15, 8, 5]
-    assert bracket_count(1, 80, 3) == 4
-    assert bracket_count(2, 9, 2) == 3  # 2, 4, 8
+    # Rungs below max_resource from min_resource, plus the bracket that never stops.
+    assert bracket_count(1, 80, 3) == 5  # 1, 3, 9, 27; then none
+    assert bracket_count(1, 27, 3) == bracket_count(1, 26, 3) == 4  # 1, 3, 9; then none
+    assert bracket_count(2, 9, 2) == 4  # 2, 4, 8; then none
 
 
 def test_hyperband_assigns_each_trial_a_fixed_bracket_in_proportion_to_its_budget():
@@ -184,6 +186,24 @@ def test_hyperband_never_stops_a_trial_of_its_last_bracket():
     last = next(n for n in range(500) if pruner.bracket_of(n) == pruner.n_brackets - 1)
     assert pruner.rungs_of(last) == []
     assert pruner.peer_query(5, {5: 0.0}, number=last) is None
+
+
+@pytest.mark.parametrize(
+    "min_resource, max_resource, factor, brackets",
+    [
+        (1, 27, 3, [[1, 3, 9], [3, 9], [9], []]),
+        (1, 26, 3, [[1, 3, 9], [3, 9], [9], []]),  # max_resource as the last step of 27 (0-26)
+        (1, 80, 3, [[1, 3, 9, 27], [3, 9, 27], [9, 27], [27], []]),
+        (1, 100, 3, [[1, 3, 9, 27, 81], [3, 9, 27, 81], [9, 27, 81], [27, 81], [81], []]),
+        (2, 9, 2, [[2, 4, 8], [4, 8], [8], []]),
+        (5, 6, 4, [[5], []]),
+    ],
+)
+def test_hyperband_brackets_rungs_by_hand_and_the_last_never_stops(min_resource, max_resource, factor, brackets):
+    pruner = HyperbandPruner(min_resource=min_resource, max_resource=max_resource, reduction_factor=factor)
+    assert [pruner.bracket_rungs(b) for b in range(pruner.n_brackets)] == brackets
+    last = next(n for n in range(1000) if pruner.bracket_of(n) == pruner.n_brackets - 1)
+    assert all(pruner.peer_query(step, {step: 0.0}, number=last) is None for step in range(2 * max_resource))
 
 
 def test_specs_normalise_and_build_both_pruners():
