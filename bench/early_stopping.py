@@ -25,12 +25,15 @@ number, so one replay per seed is one draw of its brackets: its figures moved by
 points between runs of this script. Each seed therefore replays it under
 ``--optuna-names`` fixed study names and counts the median of their steps and of their
 best values, so a run repeats and measures Optuna's typical brackets, not a lucky or an
-unlucky draw. ``--per-seed`` prints every seed's share and gap under the table.
+unlucky draw. ``--per-seed`` prints every seed's share and gap under the table;
+``--extra '{"type": "successive_halving", "min_early_stopping_rate": 1}'`` adds a row
+for another config of ours (repeat it for more).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import sys
@@ -198,11 +201,14 @@ def summary(history: Sequence[FrozenTrial]) -> tuple[int, float]:
     return steps, max(finals) if finals else -math.inf
 
 
-def run_problem(problem: str, seeds: int, n_trials: int, names: int) -> dict[str, list[tuple[int, float]]]:
-    results: dict[str, list[tuple[int, float]]] = {m: [] for m in (*OURS, *OPTUNA)}
+def run_problem(
+    problem: str, seeds: int, n_trials: int, names: int, extra: Sequence[dict[str, Any]] = ()
+) -> dict[str, list[tuple[int, float]]]:
+    ours = {**OURS, **{label(config): config for config in extra}}
+    results: dict[str, list[tuple[int, float]]] = {m: [] for m in (*ours, *OPTUNA)}
     for seed in range(seeds):
         curves = PROBLEMS[problem](np.random.default_rng(seed), n_trials)
-        for method, config in OURS.items():
+        for method, config in ours.items():
             results[method].append(replay_ours(config, curves))
         for method in OPTUNA:
             if method != "optuna-hyperband":
@@ -213,6 +219,11 @@ def run_problem(problem: str, seeds: int, n_trials: int, names: int) -> dict[str
                 (round(statistics.median(s for s, _ in draws)), statistics.median(b for _, b in draws))
             )
     return results
+
+
+def label(config: dict[str, Any]) -> str:
+    """``successive_halving min_early_stopping_rate=1``: an extra config's row name."""
+    return " ".join([str(config.get("type")), *(f"{k}={v}" for k, v in config.items() if k != "type")])
 
 
 def print_table(problem: str, results: dict[str, list[tuple[int, float]]], tolerance: float) -> None:
@@ -245,11 +256,14 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float, default=0.01, help="accepted gap to no pruning's best value")
     parser.add_argument("--optuna-names", type=int, default=5, help="study names Optuna's Hyperband is replayed under")
     parser.add_argument("--per-seed", action="store_true", help="also print each seed's share and gap")
+    parser.add_argument(
+        "--extra", type=json.loads, action="append", default=[], help="one more pruner config of ours (JSON), a row"
+    )
     args = parser.parse_args()
     for problem in args.problems.split(","):
         if problem not in PROBLEMS:
             parser.error(f"--problems: unknown problem {problem!r}; choose from {', '.join(PROBLEMS)}")
-        results = run_problem(problem, args.seeds, args.trials, args.optuna_names)
+        results = run_problem(problem, args.seeds, args.trials, args.optuna_names, args.extra)
         print_table(problem, results, args.tolerance)
         print(f"(optuna-hyperband: each seed's median over {args.optuna_names} study names)")
         if args.per_seed:
