@@ -202,11 +202,11 @@ def summary(history: Sequence[FrozenTrial]) -> tuple[int, float]:
 
 
 def run_problem(
-    problem: str, seeds: int, n_trials: int, names: int, extra: Sequence[dict[str, Any]] = ()
+    problem: str, seeds: range, n_trials: int, names: int, extra: Sequence[dict[str, Any]] = ()
 ) -> dict[str, list[tuple[int, float]]]:
     ours = {**OURS, **{label(config): config for config in extra}}
     results: dict[str, list[tuple[int, float]]] = {m: [] for m in (*ours, *OPTUNA)}
-    for seed in range(seeds):
+    for seed in seeds:
         curves = PROBLEMS[problem](np.random.default_rng(seed), n_trials)
         for method, config in ours.items():
             results[method].append(replay_ours(config, curves))
@@ -251,6 +251,9 @@ def print_per_seed(results: dict[str, list[tuple[int, float]]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from here (10: ten seeds the README's table does not use)"
+    )
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--problems", default=",".join(PROBLEMS), help=f"comma-separated: {', '.join(PROBLEMS)}")
     parser.add_argument("--tolerance", type=float, default=0.01, help="accepted gap to no pruning's best value")
@@ -263,7 +266,8 @@ def main() -> None:
     for problem in args.problems.split(","):
         if problem not in PROBLEMS:
             parser.error(f"--problems: unknown problem {problem!r}; choose from {', '.join(PROBLEMS)}")
-        results = run_problem(problem, args.seeds, args.trials, args.optuna_names, args.extra)
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        results = run_problem(problem, seeds, args.trials, args.optuna_names, args.extra)
         print_table(problem, results, args.tolerance)
         print(f"(optuna-hyperband: each seed's median over {args.optuna_names} study names)")
         if args.per_seed:

@@ -223,12 +223,13 @@ def bracket_count(min_resource: int, max_resource: int, reduction_factor: int) -
 
     Bracket b's rungs start at ``min_resource * eta**b``, so the last bracket has none:
     it is Hyperband's bracket s = 0, every configuration run to max_resource, the hedge
-    for problems where early values mislead. Optuna and Li et al. count
-    ``1 + floor(log_eta(max / min))`` brackets, the same when max_resource is min_resource
-    times a power of eta (27, 81 with 1 and 3); otherwise, with rungs counted up from
-    min_resource as here, their last bracket would stop trials at the highest rung (27 for
-    max_resource 80), and a max_resource given as the last step (26 for 27 epochs
-    reported 0-26) would drop a bracket that a step count (27) keeps.
+    for problems where early values mislead. Li et al. and Optuna count
+    ``1 + floor(log_eta(max / min))`` brackets: the same when max_resource is min_resource
+    times a power of eta (27, 81 with 1 and 3). Otherwise that count, with rungs counted
+    up from min_resource (here and in Optuna; Li et al. count down from max_resource),
+    leaves the last bracket a rung (27 for max_resource 80) where it stops trials, and a
+    max_resource given as the last step (26 for 27 epochs reported 0-26) would lose a
+    bracket that the step count (27) keeps.
     """
     return len(rung_steps(min_resource, reduction_factor, 0, max_resource)) + 1
 
