@@ -23,9 +23,11 @@ storage would hand them; Optuna 5.0: ``MedianPruner(n_startup_trials=5)``,
 Optuna's Hyperband puts a trial in a bracket by a hash of the study name and the trial
 number, so one replay per seed is one draw of its brackets: its figures moved by 3-4
 points between runs of this script. Each seed therefore replays it under
-``--optuna-names`` fixed study names and counts the median of their steps and of their
-best values, so a run repeats and measures Optuna's typical brackets, not a lucky or an
-unlucky draw. ``--per-seed`` prints every seed's share and gap under the table;
+``--optuna-names`` fixed study names, each a run of its own in the table (medians over
+every run, and how many runs end within the tolerance), so a run of the script repeats
+and measures Optuna's typical brackets, not a lucky or an unlucky draw. Ours are fixed by
+the trial number: one run a seed. ``--per-seed`` prints every seed's share and gap
+(medians over its runs) under the table;
 ``--extra '{"type": "successive_halving", "min_early_stopping_rate": 1}'`` adds a row
 for another config of ours (repeat it for more).
 """
@@ -214,10 +216,7 @@ def run_problem(
             if method != "optuna-hyperband":
                 results[method].append(replay_optuna(method, curves, seed))
                 continue
-            draws = [replay_optuna(method, curves, seed, f"{problem}-{seed}-{k}") for k in range(names)]
-            results[method].append(
-                (round(statistics.median(s for s, _ in draws)), statistics.median(b for _, b in draws))
-            )
+            results[method].extend(replay_optuna(method, curves, seed, f"{problem}-{seed}-{k}") for k in range(names))
     return results
 
 
@@ -227,24 +226,32 @@ def label(config: dict[str, Any]) -> str:
 
 
 def print_table(problem: str, results: dict[str, list[tuple[int, float]]], tolerance: float) -> None:
+    """Medians over every run: one a seed, or (Optuna's Hyperband) one a seed and study name."""
     base_steps = statistics.median(s for s, _ in results["none"])
     base_best = [b for _, b in results["none"]]
     print(f"\n{problem}: median over {len(base_best)} seeds ({EPOCHS} epochs per trial; tolerance {tolerance:g})")
-    print(f"{'method':28} {'steps':>8} {'% of none':>10} {'best final':>11} {'gap':>9} {'seeds within tol.':>18}")
+    print(f"{'method':28} {'steps':>8} {'% of none':>10} {'best final':>11} {'gap':>9} {'runs within tol.':>18}")
     for method, rows in results.items():
+        runs = len(rows) // len(base_best)  # a seed's runs are consecutive
+        gaps = [base_best[index // runs] - b for index, (_, b) in enumerate(rows)]
         steps = statistics.median(s for s, _ in rows)
         best = statistics.median(b for _, b in rows)
-        gap = statistics.median(nb - b for nb, (_, b) in zip(base_best, rows, strict=True))
-        within = sum(nb - b <= tolerance for nb, (_, b) in zip(base_best, rows, strict=True))
+        gap = statistics.median(gaps)
+        within = sum(g <= tolerance for g in gaps)
         share = 100 * steps / base_steps
         print(f"{method:28} {steps:8.0f} {share:9.1f}% {best:11.4f} {gap:9.4f} {within:>12}/{len(rows)}")
 
 
 def print_per_seed(results: dict[str, list[tuple[int, float]]]) -> None:
-    """Each seed's steps as a share of no pruning's and its gap, one line per method."""
+    """Each seed's steps as a share of no pruning's and its gap (medians over its runs), a line a method."""
     base = results["none"]
     for method, rows in results.items():
-        cells = [f"{100 * s / ns:4.0f}% {nb - b:.3f}" for (ns, nb), (s, b) in zip(base, rows, strict=True)]
+        runs = len(rows) // len(base)
+        cells = []
+        for index, (base_steps, base_best) in enumerate(base):
+            own = rows[index * runs : (index + 1) * runs]
+            share = 100 * statistics.median(s for s, _ in own) / base_steps
+            cells.append(f"{share:4.0f}% {statistics.median(base_best - b for _, b in own):.3f}")
         print(f"  {method:26} " + " | ".join(cells))
 
 
@@ -269,7 +276,7 @@ def main() -> None:
         seeds = range(args.first_seed, args.first_seed + args.seeds)
         results = run_problem(problem, seeds, args.trials, args.optuna_names, args.extra)
         print_table(problem, results, args.tolerance)
-        print(f"(optuna-hyperband: each seed's median over {args.optuna_names} study names)")
+        print(f"(optuna-hyperband: {args.optuna_names} study names a seed, each a run)")
         if args.per_seed:
             print_per_seed(results)
 
