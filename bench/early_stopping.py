@@ -19,11 +19,23 @@ any method can reach with these configurations). Ours: median (``n_min_trials=5`
 successive halving and Hyperband through ``studies.core.pruners`` with the peers our
 storage would hand them; Optuna 5.0: ``MedianPruner(n_startup_trials=5)``,
 ``SuccessiveHalvingPruner`` and ``HyperbandPruner`` with the same resources.
+
+Optuna's Hyperband puts a trial in a bracket by a hash of the study name and the trial
+number, so one replay per seed is one draw of its brackets: its figures moved by 3-4
+points between runs of this script. Each seed therefore replays it under
+``--optuna-names`` fixed study names, each a run of its own in the table (medians over
+every run, and how many runs end within the tolerance), so a run of the script repeats
+and measures Optuna's typical brackets, not a lucky or an unlucky draw. Ours are fixed by
+the trial number: one run a seed. ``--per-seed`` prints every seed's share and gap
+(medians over its runs) under the table;
+``--extra '{"type": "successive_halving", "min_early_stopping_rate": 1}'`` adds a row
+for another config of ours (repeat it for more).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import sys
@@ -147,7 +159,7 @@ def replay_ours(config: dict[str, Any], curves: Sequence[Curve]) -> tuple[int, f
     return summary(history)
 
 
-def replay_optuna(method: str, curves: Sequence[Curve], seed: int) -> tuple[int, float]:
+def replay_optuna(method: str, curves: Sequence[Curve], seed: int, name: str | None = None) -> tuple[int, float]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -157,7 +169,10 @@ def replay_optuna(method: str, curves: Sequence[Curve], seed: int) -> tuple[int,
         "optuna-hyperband": lambda: optuna.pruners.HyperbandPruner(**RESOURCES, max_resource=EPOCHS),
     }
     study = optuna.create_study(
-        direction="maximize", pruner=pruners[method](), sampler=optuna.samplers.RandomSampler(seed=seed)
+        study_name=name,
+        direction="maximize",
+        pruner=pruners[method](),
+        sampler=optuna.samplers.RandomSampler(seed=seed),
     )
 
     def objective(trial: Any) -> float:
@@ -188,42 +203,82 @@ def summary(history: Sequence[FrozenTrial]) -> tuple[int, float]:
     return steps, max(finals) if finals else -math.inf
 
 
-def run_problem(problem: str, seeds: int, n_trials: int) -> dict[str, list[tuple[int, float]]]:
-    results: dict[str, list[tuple[int, float]]] = {m: [] for m in (*OURS, *OPTUNA)}
-    for seed in range(seeds):
+def run_problem(
+    problem: str, seeds: range, n_trials: int, names: int, extra: Sequence[dict[str, Any]] = ()
+) -> dict[str, list[tuple[int, float]]]:
+    ours = {**OURS, **{label(config): config for config in extra}}
+    results: dict[str, list[tuple[int, float]]] = {m: [] for m in (*ours, *OPTUNA)}
+    for seed in seeds:
         curves = PROBLEMS[problem](np.random.default_rng(seed), n_trials)
-        for method, config in OURS.items():
+        for method, config in ours.items():
             results[method].append(replay_ours(config, curves))
         for method in OPTUNA:
-            results[method].append(replay_optuna(method, curves, seed))
+            if method != "optuna-hyperband":
+                results[method].append(replay_optuna(method, curves, seed))
+                continue
+            results[method].extend(replay_optuna(method, curves, seed, f"{problem}-{seed}-{k}") for k in range(names))
     return results
 
 
+def label(config: dict[str, Any]) -> str:
+    """``successive_halving min_early_stopping_rate=1``: an extra config's row name."""
+    return " ".join([str(config.get("type")), *(f"{k}={v}" for k, v in config.items() if k != "type")])
+
+
 def print_table(problem: str, results: dict[str, list[tuple[int, float]]], tolerance: float) -> None:
+    """Medians over every run: one a seed, or (Optuna's Hyperband) one a seed and study name."""
     base_steps = statistics.median(s for s, _ in results["none"])
     base_best = [b for _, b in results["none"]]
     print(f"\n{problem}: median over {len(base_best)} seeds ({EPOCHS} epochs per trial; tolerance {tolerance:g})")
-    print(f"{'method':28} {'steps':>8} {'% of none':>10} {'best final':>11} {'gap':>9} {'seeds within tol.':>18}")
+    print(f"{'method':28} {'steps':>8} {'% of none':>10} {'best final':>11} {'gap':>9} {'runs within tol.':>18}")
     for method, rows in results.items():
+        runs = len(rows) // len(base_best)  # a seed's runs are consecutive
+        gaps = [base_best[index // runs] - b for index, (_, b) in enumerate(rows)]
         steps = statistics.median(s for s, _ in rows)
         best = statistics.median(b for _, b in rows)
-        gap = statistics.median(nb - b for nb, (_, b) in zip(base_best, rows, strict=True))
-        within = sum(nb - b <= tolerance for nb, (_, b) in zip(base_best, rows, strict=True))
+        gap = statistics.median(gaps)
+        within = sum(g <= tolerance for g in gaps)
         share = 100 * steps / base_steps
         print(f"{method:28} {steps:8.0f} {share:9.1f}% {best:11.4f} {gap:9.4f} {within:>12}/{len(rows)}")
+
+
+def print_per_seed(results: dict[str, list[tuple[int, float]]]) -> None:
+    """Each seed's steps as a share of no pruning's and its gap (medians over its runs), a line a method."""
+    base = results["none"]
+    for method, rows in results.items():
+        runs = len(rows) // len(base)
+        cells = []
+        for index, (base_steps, base_best) in enumerate(base):
+            own = rows[index * runs : (index + 1) * runs]
+            share = 100 * statistics.median(s for s, _ in own) / base_steps
+            cells.append(f"{share:4.0f}% {statistics.median(base_best - b for _, b in own):.3f}")
+        print(f"  {method:26} " + " | ".join(cells))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from here (10: ten seeds the README's table does not use)"
+    )
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--problems", default=",".join(PROBLEMS), help=f"comma-separated: {', '.join(PROBLEMS)}")
     parser.add_argument("--tolerance", type=float, default=0.01, help="accepted gap to no pruning's best value")
+    parser.add_argument("--optuna-names", type=int, default=5, help="study names Optuna's Hyperband is replayed under")
+    parser.add_argument("--per-seed", action="store_true", help="also print each seed's share and gap")
+    parser.add_argument(
+        "--extra", type=json.loads, action="append", default=[], help="one more pruner config of ours (JSON), a row"
+    )
     args = parser.parse_args()
     for problem in args.problems.split(","):
         if problem not in PROBLEMS:
             parser.error(f"--problems: unknown problem {problem!r}; choose from {', '.join(PROBLEMS)}")
-        print_table(problem, run_problem(problem, args.seeds, args.trials), args.tolerance)
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        results = run_problem(problem, seeds, args.trials, args.optuna_names, args.extra)
+        print_table(problem, results, args.tolerance)
+        print(f"(optuna-hyperband: {args.optuna_names} study names a seed, each a run)")
+        if args.per_seed:
+            print_per_seed(results)
 
 
 if __name__ == "__main__":

@@ -61,13 +61,47 @@ def test_a_trial_is_judged_once_per_rung_at_its_first_report_there(reported, ste
         (7.0, [1, 2, 3, 4, 5, 6, 7, 8, 9], MAX, True),
         (6.0, [1, 2, 3, 4, 5, 6, 7, 8, 9], MAX, False),
         (2.0, [1, 2, 3, 4, 5], MIN, False),  # 5 // 3 = 1: only the best
-        (1.0, [1, 1, 3, 4], MIN, True),  # ties go to the trial judged
+        (1.0, [1, 1, 3, 4], MIN, False),  # an equal value holds the one place: beat it, not match it
+        (0.5, [1, 0.5, 0.5, 0.2, 0.1, 0.0], MAX, False),  # 6 // 3 = 2 places: 1 and the earlier 0.5
+        (0.5, [1, 0.5, 0.2, 0.1, 0.0, -1], MAX, True),
+        (2.0, [2, 2], MIN, False),  # fewer than 3 values: a tie is not "the best so far"
         (5.0, [5], MAX, True),  # alone at the rung: the best so far
         (4.0, [5, 4], MAX, False),  # fewer than 3 values: only the best so far goes on
     ],
 )
 def test_the_best_fraction_of_a_rung_goes_on_in_both_directions(own, values, direction, promoted):
     assert is_promoted(own, values, 3, direction) is promoted
+
+
+@pytest.mark.parametrize(
+    "own, values, ties_behind, direction, promoted",
+    [
+        (1.0, [1, 1, 3, 4], 1, MIN, True),  # the equal value ranks behind: own takes the place
+        (0.5, [1, 0.5, 0.5, 0.5, 0.1, 0.0], 1, MAX, False),  # one of two equals still ahead
+        (0.5, [1, 0.5, 0.5, 0.5, 0.1, 0.0], 2, MAX, True),
+    ],
+)
+def test_equal_values_rank_behind_only_as_many_as_told(own, values, ties_behind, direction, promoted):
+    assert is_promoted(own, values, 3, direction, ties_behind=ties_behind) is promoted
+
+
+def test_a_diverged_value_is_never_promoted_and_a_diverged_peer_holds_no_place():
+    nan = float("nan")
+    assert not is_promoted(nan, [nan], 3, MAX)
+    assert is_promoted(0.1, [0.1, nan, nan, 0.5], 3, MAX) is False  # 4 // 3 = 1: 0.5 holds it
+    assert is_promoted(0.4, [0.4, nan, nan, 0.5], 3, MIN) is True  # the NaNs do not rank ahead of 0.4
+
+
+def test_equal_values_at_a_rung_rank_by_trial_number_so_one_of_two_concurrent_ties_goes_on():
+    """Trials 4 and 6 report 0.95 at rung 1 at once, each seeing the other's report."""
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    earlier = [at_rung(1, 1, 0.9, TrialState.COMPLETED), at_rung(2, 1, 0.5), at_rung(3, 1, 0.4)]
+    own = {0: 0.5, 1: 0.95}
+    # Five values, one place: the lower number (4) keeps it, 6 stops; neither sees itself.
+    assert not pruner.should_prune(1, own, [*earlier, at_rung(6, 1, 0.95)], MAX, number=4)
+    assert pruner.should_prune(1, own, [*earlier, at_rung(4, 1, 0.95)], MAX, number=6)
+    # Without a number every equal peer ranks ahead (a lone caller in code).
+    assert pruner.should_prune(1, own, [*earlier, at_rung(6, 1, 0.95)], MAX)
 
 
 def test_successive_halving_asks_for_every_trial_that_reached_the_rung():
@@ -114,8 +148,10 @@ def test_hyperband_brackets_follow_the_hyperband_table():
     # Li et al. 2018, R = 81, eta = 3: brackets of 81, 34, 15, 8 and 5 configurations.
     assert bracket_count(1, 81, 3) == 5
     assert bracket_weights(5, 3) == [81, 34, 15, 8, 5]
-    assert bracket_count(1, 80, 3) == 4
-    assert bracket_count(2, 9, 2) == 3  # 2, 4, 8
+    # Rungs below max_resource from min_resource, plus the bracket that never stops.
+    assert bracket_count(1, 80, 3) == 5  # 1, 3, 9, 27; then none
+    assert bracket_count(1, 27, 3) == bracket_count(1, 26, 3) == 4  # 1, 3, 9; then none
+    assert bracket_count(2, 9, 2) == 4  # 2, 4, 8; then none
 
 
 def test_hyperband_assigns_each_trial_a_fixed_bracket_in_proportion_to_its_budget():
@@ -150,6 +186,24 @@ def test_hyperband_never_stops_a_trial_of_its_last_bracket():
     last = next(n for n in range(500) if pruner.bracket_of(n) == pruner.n_brackets - 1)
     assert pruner.rungs_of(last) == []
     assert pruner.peer_query(5, {5: 0.0}, number=last) is None
+
+
+@pytest.mark.parametrize(
+    "min_resource, max_resource, factor, brackets",
+    [
+        (1, 27, 3, [[1, 3, 9], [3, 9], [9], []]),
+        (1, 26, 3, [[1, 3, 9], [3, 9], [9], []]),  # max_resource as the last step of 27 (0-26)
+        (1, 80, 3, [[1, 3, 9, 27], [3, 9, 27], [9, 27], [27], []]),
+        (1, 100, 3, [[1, 3, 9, 27, 81], [3, 9, 27, 81], [9, 27, 81], [27, 81], [81], []]),
+        (2, 9, 2, [[2, 4, 8], [4, 8], [8], []]),
+        (5, 6, 4, [[5], []]),
+    ],
+)
+def test_hyperband_brackets_rungs_by_hand_and_the_last_never_stops(min_resource, max_resource, factor, brackets):
+    pruner = HyperbandPruner(min_resource=min_resource, max_resource=max_resource, reduction_factor=factor)
+    assert [pruner.bracket_rungs(b) for b in range(pruner.n_brackets)] == brackets
+    last = next(n for n in range(1000) if pruner.bracket_of(n) == pruner.n_brackets - 1)
+    assert all(pruner.peer_query(step, {step: 0.0}, number=last) is None for step in range(2 * max_resource))
 
 
 def test_specs_normalise_and_build_both_pruners():

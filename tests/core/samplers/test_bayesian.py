@@ -198,6 +198,31 @@ def test_pruned_trials_push_the_search_away_without_stopping_it():
     assert min(t.value for t in history if t.value is not None) < 1e-2
 
 
+@pytest.mark.parametrize(
+    "direction, early_good, early_bad",
+    [(Direction.MINIMIZE, 0.5, 5.0), (Direction.MAXIMIZE, 5.0, 0.5)],
+)
+def test_a_pruned_trial_counts_as_no_better_than_the_median_never_as_a_full_observation(
+    direction, early_good, early_bad
+):
+    """Stopped at the first rung with a promising value, it is still only a median trial."""
+    sampler, _ = bayesian(QUADRATIC_SPACE, seed=0, direction=direction)
+    point = {"x": 0.0, "y": 0.0}
+    completed = [FrozenTrial(n, TrialState.COMPLETED, {"x": n / 4, "y": 0.0}, float(n + 1)) for n in range(3)]
+    pruned = [
+        FrozenTrial(3, TrialState.PRUNED, point, intermediate={0: 9.0, 1: early_good}, pruned_step=1),
+        FrozenTrial(4, TrialState.PRUNED, point, intermediate={1: early_bad}, pruned_step=1),
+        FrozenTrial(5, TrialState.PRUNED, point, pruned_step=0),  # stopped before any report
+    ]
+    observed, values, _, _ = sampler._split([*completed, *pruned])
+    assert len(observed) == 6
+    # Completed 1, 2, 3: median 2. The promising early value is capped there; a worse one is kept.
+    assert list(values) == [1.0, 2.0, 3.0, 2.0, early_bad, 2.0]
+    # Without a completed trial there is no median to cap at: pruned trials are not modelled.
+    observed, values, _, _ = sampler._split(pruned)
+    assert observed == [] and len(values) == 0
+
+
 def test_startup_trials_are_distinct_whatever_order_they_are_claimed_in():
     sampler, _ = bayesian(QUADRATIC_SPACE, seed=9, n_startup=8)
     forward = [sampler.suggest(k, []) for k in range(8)]
