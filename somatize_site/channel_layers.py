@@ -11,8 +11,14 @@ REDIS_SOCKET_TIMEOUT = 30.0
 
 
 def redis_layer(url: str, prefix: str) -> dict[str, Any]:
+    """Redis Pub/Sub: a group message is one PUBLISH, pushed at once to the processes
+    subscribed to the group. The list layer (``channels_redis.core``) spent two to four
+    round trips a group message (expiry sweeps, a member listing, a Lua script) and its
+    receivers pop each process's queue. Pub/Sub keeps nothing for a process that is
+    not subscribed, which costs nothing here: events are rows first, and a socket whose
+    cursor falls behind a message's ``covered.after`` reads the log (``consumers``)."""
     return {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [{"address": url, "socket_timeout": REDIS_SOCKET_TIMEOUT}], "prefix": prefix},
     }
 

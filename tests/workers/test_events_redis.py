@@ -30,11 +30,11 @@ class Subscriber:
         self.thread = threading.Thread(target=lambda: asyncio.run(self._listen()), daemon=True)
 
     async def _listen(self) -> None:
-        from channels_redis.core import RedisChannelLayer
+        from django.utils.module_loading import import_string
 
-        # The web process's own configuration, so the subscriber survives idle waits as it does.
-        config = redis_layer(self.redis_url, self.prefix)["CONFIG"]
-        layer = RedisChannelLayer(**config)
+        # The web process's own layer and configuration, so the subscriber survives idle waits as it does.
+        configured = redis_layer(self.redis_url, self.prefix)
+        layer = import_string(configured["BACKEND"])(**configured["CONFIG"])
         channels = {}
         for group in self.groups:
             channels[group] = await layer.new_channel()
