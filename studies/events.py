@@ -332,9 +332,10 @@ def publish(rows: list[StudyEvent], previous: int) -> None:
     listed = [message for message in messages if message["type"] in LIST_EVENT_TYPES]
 
     async def send() -> None:
-        await layer.group_send(study_group(rows[0].study_id), ring)
+        sends = [layer.group_send(study_group(rows[0].study_id), ring)]
         if listed:  # the list socket reads the log itself from its cursor
-            await layer.group_send(ALL_STUDIES_GROUP, {"type": "study.event", "event": listed[-1]})
+            sends.append(layer.group_send(ALL_STUDIES_GROUP, {"type": "study.event", "event": listed[-1]}))
+        await asyncio.gather(*sends)  # different groups: no order between them to keep, one round trip
 
     try:
         _run(send())
