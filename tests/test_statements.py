@@ -3,6 +3,8 @@ own compiler sends, and store the same rows."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.db.models.functions import Now
@@ -86,3 +88,45 @@ def test_a_row_update_sets_plain_values_only_where_its_filters_match(study):
     assert (stored.state, stored.value, stored.metrics, stored.pruned_step) == ("completed", 1.5, {"acc": 0.9}, None)
     beat = update_row_statement(Trial, trial.pk, {"heartbeat_at": Now()})  # an expression: Django compiles it
     assert run_together([beat]).rowcount == 1 and Trial.objects.get(pk=trial.pk).heartbeat_at is not None
+
+
+INLINE_COMMIT = """
+import json
+from django.db import connection, transaction
+from studies.statements import run_together
+from studies.models import Study
+from psycopg.pq import TransactionStatus
+
+def note(name):  # a row that exists only if its transaction committed
+    return ("UPDATE studies_study SET name = %s WHERE id = %s", [name, study_id])
+
+study_id = Study.objects.create(name="before", spec={}, n_trials=1).pk
+seen = {}
+try:
+    with transaction.atomic():  # outermost: the COMMIT travels with the statement
+        run_together([note("committed inline")], then_commit=True)
+        seen["idle after"] = connection.connection.pgconn.transaction_status == TransactionStatus.IDLE
+        raise RuntimeError("after the commit: nothing is left to roll back")
+except RuntimeError:
+    pass
+seen["after outermost"] = Study.objects.get(pk=study_id).name
+try:
+    with transaction.atomic():  # an outer block owns the transaction: no COMMIT of ours
+        with transaction.atomic():
+            run_together([note("rolled back")], then_commit=True)
+        raise RuntimeError("the outer block rolls everything back")
+except RuntimeError:
+    pass
+seen["after nested"] = Study.objects.get(pk=study_id).name
+print("SEEN", json.dumps(seen))
+"""
+
+
+@pytest.mark.postgres
+def test_a_batch_commits_inline_only_for_an_outermost_block(tmp_path, migrated_postgres_url):
+    from tests.conftest import Project
+
+    project = Project(tmp_path, database_url=migrated_postgres_url)
+    output = project.run("shell", "-c", INLINE_COMMIT).stdout
+    seen = json.loads(output.split("SEEN", 1)[1])
+    assert seen == {"idle after": True, "after outermost": "committed inline", "after nested": "committed inline"}
