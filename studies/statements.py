@@ -72,6 +72,7 @@ def _compiled_insert(
 # Each INSERT's SQL by its shape (model, columns, rows, which values are expressions):
 # compiling it was a fifth of a worker's time per trial, most of it under the study lock.
 _TEMPLATES: dict[tuple[Any, ...], str | None] = {}
+TEMPLATE_MOST_ROWS = 64  # one text is kept per row count: up to this many, so the cache stays small
 
 
 def _templated_insert(
@@ -80,6 +81,8 @@ def _templated_insert(
     """What Django's compiler sends for ``objs``, from a cached SQL text: the values go
     through the same ``pre_save`` and ``get_db_prep_save``. None for what the template
     does not cover (an expression with parameters, a field with its own placeholder)."""
+    if len(objs) > TEMPLATE_MOST_ROWS:  # a bulk write: rare, and Django's UNNEST form plans faster
+        return None
     rows = [[field.pre_save(obj, add=True) for field in fields] for obj in objs]
     shapes = {tuple(type(v) if hasattr(v, "resolve_expression") else None for v in row) for row in rows}
     if len(shapes) != 1:
