@@ -24,6 +24,8 @@ from .encoding import Encoding
 from .gp import Array, GaussianProcess
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+# Per-column (low, high) bounds of the region searched, on the unit cube.
+Box = tuple[Array, Array]
 SQRT_HALF_PI = math.sqrt(math.pi / 2)
 
 
@@ -92,7 +94,12 @@ def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxit
 
 
 def polish_acquisition(
-    acq: Acquisition, enc: Encoding, starts: Array, maxiter: int = 100, lengths: Array | None = None
+    acq: Acquisition,
+    enc: Encoding,
+    starts: Array,
+    maxiter: int = 100,
+    lengths: Array | None = None,
+    box: Box | None = None,
 ) -> Array:
     """L-BFGS-B of any smooth acquisition on the active numeric columns of every start at once.
 
@@ -107,6 +114,9 @@ def polish_acquisition(
     fixed = starts.copy()
     index = np.flatnonzero(free.ravel())
     scale = np.broadcast_to(lengths if lengths is not None else 1.0, starts.shape).ravel()[index]
+    low, high = box if box is not None else (np.zeros(enc.width), np.ones(enc.width))
+    low = np.broadcast_to(low, starts.shape).ravel()[index]
+    high = np.broadcast_to(high, starts.shape).ravel()[index]
 
     def objective(flat: Array) -> tuple[float, Array]:
         xs = fixed.copy().ravel()
@@ -116,14 +126,14 @@ def polish_acquisition(
 
     result = minimize(
         objective,
-        fixed.ravel()[index] / scale,
+        np.clip(fixed.ravel()[index], low, high) / scale,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(0.0, 1.0 / c) for c in scale],
+        bounds=list(zip(low / scale, high / scale, strict=True)),
         options={"maxiter": maxiter},
     )
     out = fixed.ravel().copy()
-    out[index] = np.clip(result.x * scale, 0.0, 1.0)
+    out[index] = np.clip(result.x * scale, low, high)
     polished = out.reshape(starts.shape)
     # The starts share one line search, so one of them may end a little worse.
     worse = acq(polished) < acq(starts)
@@ -145,15 +155,20 @@ def categorical_sweep(enc: Encoding, row: Array) -> Array:
     return enc.canonical(np.array(variants))
 
 
-def candidates(enc: Encoding, incumbents: Array, n_uniform: int, n_local: int, rng: np.random.Generator) -> Array:
+def candidates(
+    enc: Encoding, incumbents: Array, n_uniform: int, n_local: int, rng: np.random.Generator, box: Box | None = None
+) -> Array:
     u = rng.random((n_uniform, enc.width))
+    if box is not None:
+        u = np.where(enc.is_categorical, u, box[0] + u * (box[1] - box[0]))
     uniform = enc.canonical(np.where(enc.is_categorical, np.floor(u * enc.n_choices), u))
     if len(incumbents) == 0 or n_local == 0:
         return uniform
     base = incumbents[rng.integers(len(incumbents), size=n_local)]
     step = np.exp(rng.uniform(math.log(1e-3), math.log(1e-1), size=(n_local, 1)))
     local = base + rng.normal(size=base.shape) * step
-    local[:, ~enc.is_categorical] = np.clip(local[:, ~enc.is_categorical], 0.0, 1.0)
+    low, high = box if box is not None else (np.zeros(enc.width), np.ones(enc.width))
+    local = np.where(enc.is_categorical, local, np.clip(local, low, high))
     # Each categorical column changes with probability 1/(number of columns).
     flip = (rng.random(base.shape) < 1.0 / enc.width) & enc.is_categorical
     redraw = np.floor(rng.random(base.shape) * np.maximum(enc.n_choices, 1))
@@ -162,10 +177,16 @@ def candidates(enc: Encoding, incumbents: Array, n_uniform: int, n_local: int, r
 
 
 def maximise(
-    gp: GaussianProcess, enc: Encoding, incumbents: Array, best: float, rng: np.random.Generator, n_starts: int = 8
+    gp: GaussianProcess,
+    enc: Encoding,
+    incumbents: Array,
+    best: float,
+    rng: np.random.Generator,
+    n_starts: int = 8,
+    box: Box | None = None,
 ) -> tuple[Array, Array]:
-    """Canonical candidate rows and their logEI, best first."""
-    return maximise_acquisition(LogEI(gp, best), enc, incumbents, rng, n_starts)
+    """Canonical candidate rows and their logEI, best first (inside ``box`` if given)."""
+    return maximise_acquisition(LogEI(gp, best), enc, incumbents, rng, n_starts, box)
 
 
 def roulette_starts(scores: Array, n: int, rng: np.random.Generator) -> Array:
@@ -187,24 +208,30 @@ def roulette_starts(scores: Array, n: int, rng: np.random.Generator) -> Array:
 
 
 def maximise_acquisition(
-    acq: Acquisition, enc: Encoding, incumbents: Array, rng: np.random.Generator, n_starts: int = 8
+    acq: Acquisition,
+    enc: Encoding,
+    incumbents: Array,
+    rng: np.random.Generator,
+    n_starts: int = 8,
+    box: Box | None = None,
 ) -> tuple[Array, Array]:
     """Canonical candidate rows and their acquisition values, best first.
 
     Local searches start from the best observed point, the best of the candidate pool
     and roulette picks of the pool (see ``roulette_starts``).
     """
-    pool = candidates(enc, incumbents, n_uniform=2048, n_local=512, rng=rng)
+    pool = candidates(enc, incumbents, n_uniform=2048, n_local=512, rng=rng, box=box)
     pool_scores = acq(pool)
     starts = np.vstack([pool[roulette_starts(pool_scores, n_starts, rng)], incumbents[:1]])
     lengths = getattr(acq, "lengths", None)
-    found = enc.canonical(polish_acquisition(acq, enc, starts, lengths=lengths))
+    found = enc.canonical(polish_acquisition(acq, enc, starts, lengths=lengths, box=box))
     if enc.is_categorical.any():
         top = found[np.argmax(acq(found))]
         swept = categorical_sweep(enc, top)
         if len(swept):
             winner = swept[np.argsort(-acq(swept))[:1]]
-            found = np.vstack([found, enc.canonical(polish_acquisition(acq, enc, winner, lengths=lengths)), winner])
+            polished = polish_acquisition(acq, enc, winner, lengths=lengths, box=box)
+            found = np.vstack([found, enc.canonical(polished), winner])
     # The pool was scored above: score only the rows the searches added.
     values = np.concatenate([acq(found), pool_scores])
     found = np.vstack([found, pool])

@@ -20,6 +20,10 @@ What goes in, per suggestion (all deterministic given seed, trial number, histor
   predicted mean, which removes the model's uncertainty (hence EI) around them, so
   parallel workers spread out. An exact repeat of a running or failed configuration is
   never returned.
+- Three model-based trials in four maximise logEI inside a TuRBO-style trust region
+  around the incumbent, the fourth over the whole space (see ``trust_region`` and
+  ``GLOBAL_EVERY``): global EI alone spends many trials on corners and faces in four
+  dimensions and more, the region alone settles in the first good basin.
 - Cost stays bounded: past ``MAX_POINTS`` observations the model is fitted to a trust
   region (the half of that budget nearest the incumbent), the best of the others and a
   seeded random draw of the rest (see ``subsample``), so long runs keep refining the
@@ -51,12 +55,18 @@ from ..errors import SpecError
 from ..limits import shown
 from ..space import SearchSpace
 from ..trials import Direction, FrozenTrial, TrialState
+from . import trust_region
 from .acquisition import maximise
 from .base import Sampler, check_fields, parse_seed, sample_uniform
 from .encoding import Encoding, ParamsKey, params_key, startup_point
 from .gp import Array, fit
 
 MAX_POINTS = 128
+# One model-based trial in GLOBAL_EVERY maximises expected improvement over the whole
+# space, the others inside the trust region (see ``trust_region``). The region alone
+# settles in the first good basin (Levy-5: median regret at 100 trials 1.35 against
+# 0.05); searching globally every second trial gave up most of its gain elsewhere.
+GLOBAL_EVERY = 4
 # Optuna's GPSampler starts with 10 random trials whatever the dimension; more
 # startup trials only delay the model (measured on Hartmann-6, see startup_point).
 MAX_STARTUP = 10
@@ -114,9 +124,11 @@ class BayesianSampler(Sampler):
             }
             return params if params_key(params) not in avoid else self._random_unseen(rng, avoid)
         with BLAS.limit(limits=1, user_api="blas"):
-            return self._suggest_by_model(rng, history)
+            return self._suggest_by_model(rng, number, history)
 
-    def _suggest_by_model(self, rng: np.random.Generator, history: Sequence[FrozenTrial]) -> dict[str, Any]:
+    def _suggest_by_model(
+        self, rng: np.random.Generator, number: int, history: Sequence[FrozenTrial]
+    ) -> dict[str, Any]:
         observed, values, running, avoid = self._split(history)
         if len(observed) < 2 or np.ptp(values) == 0.0:
             return self._random_unseen(rng, avoid)
@@ -129,7 +141,11 @@ class BayesianSampler(Sampler):
         if running:
             # Kriging believer: each running trial is observed at its predicted mean.
             gp.append_running(np.array([self.encoding.encode(p) for p in running]))
-        rows, _ = maximise(gp, self.encoding, incumbents, best, rng)
+        region = None
+        if number % GLOBAL_EVERY != 0:
+            side = trust_region.side_length(self._values_in_order(history), self.n_startup, self.encoding.width)
+            region = trust_region.box(incumbents[0], gp.hyperparameters.lengths, side, ~self.encoding.is_categorical)
+        rows, _ = maximise(gp, self.encoding, incumbents, best, rng, box=region)
         for row in rows:
             params = self.encoding.decode(row)
             if params_key(params) not in avoid:
@@ -167,6 +183,13 @@ class BayesianSampler(Sampler):
                 avoid.add(params_key(t.params))
                 running.append(t.params)
         return observed, np.array(values, dtype=float), running, avoid
+
+    def _values_in_order(self, history: Sequence[FrozenTrial]) -> list[float]:
+        """Completed values in trial order, as minimisation."""
+        sign = 1.0 if self.direction is Direction.MINIMIZE else -1.0
+        done = sorted((t for t in history if t.state is TrialState.COMPLETED), key=lambda t: t.number)
+        values = [float(t.value) for t in done if t.value is not None]
+        return [sign * v for v in values if math.isfinite(v)]
 
     def _random_unseen(self, rng: np.random.Generator, avoid: set[ParamsKey]) -> dict[str, Any]:
         for _ in range(100):
