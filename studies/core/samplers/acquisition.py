@@ -93,6 +93,11 @@ def polish(gp: GaussianProcess, enc: Encoding, starts: Array, best: float, maxit
     return polish_acquisition(acq, enc, starts, maxiter, acq.lengths)
 
 
+def bounds(enc: Encoding, box: Box | None) -> Box:
+    """``box``, or the whole unit cube when there is none."""
+    return box if box is not None else (np.zeros(enc.width), np.ones(enc.width))
+
+
 def polish_acquisition(
     acq: Acquisition,
     enc: Encoding,
@@ -114,7 +119,7 @@ def polish_acquisition(
     fixed = starts.copy()
     index = np.flatnonzero(free.ravel())
     scale = np.broadcast_to(lengths if lengths is not None else 1.0, starts.shape).ravel()[index]
-    low, high = box if box is not None else (np.zeros(enc.width), np.ones(enc.width))
+    low, high = bounds(enc, box)
     low = np.broadcast_to(low, starts.shape).ravel()[index]
     high = np.broadcast_to(high, starts.shape).ravel()[index]
 
@@ -167,7 +172,7 @@ def candidates(
     base = incumbents[rng.integers(len(incumbents), size=n_local)]
     step = np.exp(rng.uniform(math.log(1e-3), math.log(1e-1), size=(n_local, 1)))
     local = base + rng.normal(size=base.shape) * step
-    low, high = box if box is not None else (np.zeros(enc.width), np.ones(enc.width))
+    low, high = bounds(enc, box)
     local = np.where(enc.is_categorical, local, np.clip(local, low, high))
     # Each categorical column changes with probability 1/(number of columns).
     flip = (rng.random(base.shape) < 1.0 / enc.width) & enc.is_categorical
