@@ -1,8 +1,10 @@
 """The interface between a worker's trial loop and whatever runs the executor.
 
 ``runner.StudyRunner`` drives one ``TrialExecutor``: ``prepare()`` once before it
-claims any trial (so a bad setting fails before a trial is taken), ``run()`` for each
-trial, ``close()`` once when it stops. Two implementations: ``InProcessExecutor``
+claims any trial (so a bad setting fails before a trial is taken), ``start()`` then
+``wait()`` for each trial (``run()`` is both), ``close()`` once when it stops. An
+executor whose ``start`` returns while the trial runs elsewhere (``runs_alongside``)
+lets the runner claim and store in the meantime. Two implementations: ``InProcessExecutor``
 (here: the executor runs in the worker itself, ``run_study --in-process``) and
 ``isolation.ChildExecutor`` (a long-lived child process, so a crash, an OOM or a hang
 fails one trial, not the worker).
@@ -28,6 +30,8 @@ class ExecutionHooks(Protocol):
 
     def log(self, text: str) -> None: ...
 
+    def heartbeat(self) -> None: ...
+
     def save_artifact(self, name: str, source: bytes | str) -> None: ...
 
 
@@ -51,9 +55,29 @@ class TrialExecutor(ABC):
     def close(self) -> None:  # noqa: B027 -- an optional hook, a no-op unless overridden
         """Release what ``prepare`` or ``run`` acquired; nothing by default."""
 
+    # True when ``start`` returns while the trial runs (in another process), so the
+    # runner's database work until ``wait`` overlaps the trial instead of delaying the next.
+    runs_alongside: ClassVar[bool] = False
+
+    _started: tuple[str, ClaimedTrial, ExecutionHooks] | None = None
+
     @abstractmethod
     def run(self, executor_name: str, trial: ClaimedTrial, hooks: ExecutionHooks) -> TrialOutcome:
         """Run ``trial`` with the registered executor ``executor_name``."""
+
+    def start(self, executor_name: str, trial: ClaimedTrial, hooks: ExecutionHooks) -> None:
+        """Begin ``trial``; by default nothing happens until ``wait`` runs it."""
+        self._started = (executor_name, trial, hooks)
+
+    def wait(self) -> TrialOutcome:
+        """The outcome of the trial ``start`` began."""
+        assert self._started is not None, "wait() without start()"
+        started, self._started = self._started, None
+        return self.run(*started)
+
+    def cancel(self) -> None:
+        """Abandon the trial ``start`` began (a signal arrived before ``wait``)."""
+        self._started = None
 
 
 class InProcessExecutor(TrialExecutor):

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.db import connections
 
-from . import capture, services
+from . import capture
 from .core.artifacts import ArtifactError
 from .core.trials import TrialOutcome
 from .execution import TrialExecutor
@@ -151,6 +151,7 @@ class ChildExecutor(TrialExecutor):
     """Runs each trial in the worker's long-lived child process (forked at ``prepare``)."""
 
     beats_heartbeat = True  # ``_serve`` beats while it waits for the child
+    runs_alongside = True  # the child runs the trial; ``start`` only sends it
 
     def __init__(
         self, trial_timeout: float | None = None, memory_mb: int | None = None, heartbeat_interval: float = 15.0
@@ -223,21 +224,37 @@ class ChildExecutor(TrialExecutor):
     # --- one trial -----------------------------------------------------------------
 
     def run(self, executor_name: str, trial, hooks) -> TrialOutcome:
+        self.start(executor_name, trial, hooks)
+        return self.wait()
+
+    def start(self, executor_name: str, trial, hooks) -> None:
+        """Send ``trial`` to the child; it runs while this process does other work until ``wait``."""
         request = (executor_name, trial.number, dict(trial.params), hooks.metric)
         self._ensure_child()
         try:
-            try:
-                self._conn.send(request)
-            except OSError:  # it died since the last trial: the trial has not begun, use a fresh one
-                self._discard_child()
-                self._ensure_child()
-                self._conn.send(request)
+            self._conn.send(request)
+        except OSError:  # it died since the last trial: the trial has not begun, use a fresh one
+            self._discard_child()
+            self._ensure_child()
+            self._conn.send(request)
+        self._started = (executor_name, trial, hooks)
+
+    def wait(self) -> TrialOutcome:
+        assert self._started is not None, "wait() without start()"
+        (_, trial, hooks), self._started = self._started, None
+        try:
             return self._serve(trial, hooks)
         except BaseException:
             # Interrupted (a signal) or a database error: the child is mid-trial, and
             # only a fresh one can take the next trial.
             self._discard_child()
             raise
+
+    def cancel(self) -> None:
+        """The started trial will not be waited for: only a fresh child can take the next one."""
+        if self._started is not None:
+            self._started = None
+            self._discard_child()
 
     def _serve(self, trial, hooks) -> TrialOutcome:
         """Answer the child's messages until its outcome arrives, it dies, or time runs out.
@@ -281,7 +298,7 @@ class ChildExecutor(TrialExecutor):
                     "and its executor process was killed"
                 )
             if now >= next_beat:
-                services.heartbeat(trial)
+                hooks.heartbeat()
                 next_beat = now + self.heartbeat_interval
 
     def _receive(self, hooks, batch: capture.LogBatch) -> TrialOutcome | None:

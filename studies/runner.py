@@ -13,22 +13,27 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
 
 from . import selectors, services
 from .core.liveness import heartbeat_interval, sweep_interval
 from .core.pruners import make_pruner
 from .core.samplers import make_sampler
-from .core.trials import TrialOutcome, TrialState
+from .core.trials import TrialOutcome
 from .execution import InProcessExecutor, TrialExecutor
 from .executors import registry
 from .models import Study, StudyState, Trial
 from .pruning import should_prune
 from .services.artifacts import save_artifact
 from .services.logs import append_log
+
+# Claim the next trial while the current one runs only when trials take less than this
+# (seconds): a transaction's few milliseconds then matter, and the held trial waits little.
+HOLD_AHEAD_BELOW = 1.0
 
 
 def refresh_connection() -> None:
@@ -59,9 +64,17 @@ class RunSummary:
 class TrialHooks:
     """Executor callbacks for one trial: store reports, ask the pruner."""
 
-    def __init__(self, trial: Trial, metric: str, pruner, direction):
+    def __init__(self, trial: Trial, metric: str, pruner, direction, beat: Callable[[], None] | None = None):
         self.trial, self.metric, self.pruner, self.direction = trial, metric, pruner, direction
         self.objective_values: dict[int, float] = {}
+        self._beat = beat
+
+    def heartbeat(self) -> None:
+        """Beat this trial's heartbeat (and the worker's trial held ahead, when it has one)."""
+        if self._beat is not None:
+            self._beat()
+        else:
+            services.heartbeat(self.trial)
 
     def report(self, step: int, metrics: dict[str, float]) -> None:
         services.record_intermediate(self.trial, step, metrics)
@@ -91,15 +104,15 @@ class TrialHooks:
 class Heartbeat:
     """Refreshes a running trial's heartbeat from a background thread."""
 
-    def __init__(self, trial: Trial, interval: float):
-        self.trial, self.interval = trial, interval
+    def __init__(self, beat: Callable[[], None], interval: float):
+        self.beat, self.interval = beat, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                services.heartbeat(self.trial)
+                self.beat()
         finally:
             connection.close()
 
@@ -166,6 +179,8 @@ class StudyRunner:
         self._next_maintenance = 0.0
         self.stop_reason: str | None = None
         self._executing = False
+        self._held: services.Claim | None = None  # claimed ahead, to start when the running trial ends
+        self._running_since = 0.0  # time.monotonic() when the running trial started
         spec = services.study_spec(study)
         self.spec = spec
         self.sampler = make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
@@ -179,10 +194,11 @@ class StudyRunner:
         if self._executing:
             raise Interrupted(reason)
 
-    def _may_take_another(self, summary: RunSummary) -> bool:
+    def _may_take_another(self, summary: RunSummary, in_flight: int = 0) -> bool:
+        """May this worker claim one more trial, ``in_flight`` trials being already claimed or running?"""
         if self.stop_reason is not None:
             return False
-        if self.max_trials is not None and summary.finished >= self.max_trials:
+        if self.max_trials is not None and summary.finished + in_flight >= self.max_trials:
             return False
         return self.deadline is None or time.monotonic() < self.deadline
 
@@ -199,9 +215,11 @@ class StudyRunner:
             try:
                 services.start_study(self.study)
                 claim = self.claim() if self._may_take_another(summary) else None
-                while claim is not None:
-                    claim = self.run_claimed(claim.trial, summary)
+                running = self._start(claim.trial) if claim is not None else None
+                while running is not None:
+                    running = self.run_started(running, summary)
             finally:
+                self._release_held()
                 self.execute.close()
                 summary.interrupted = self.stop_reason is not None
                 self._wind_down()
@@ -218,63 +236,136 @@ class StudyRunner:
         if self.retry_failed:
             services.requeue_failed(self.study, self.retry_failed)
 
-    def claim(self) -> services.Claim | None:
-        """The next trial for this worker, or None when nothing is left to claim."""
+    def claim(self, ahead: bool = False) -> services.Claim | None:
+        """The next trial for this worker (to hold ``ahead``), or None when nothing is left to claim."""
         self.maintain()
-        claim = services.claim_trial(self.study, self.worker_id, self.sampler)
+        claim = services.claim_trial(self.study, self.worker_id, self.sampler, ahead=ahead)
         if claim is None and self.retry_failed:
             self.maintain(force=True)  # a failed trial may be retried before we give up
-            claim = services.claim_trial(self.study, self.worker_id, self.sampler)
+            claim = services.claim_trial(self.study, self.worker_id, self.sampler, ahead=ahead)
         return claim
 
-    def run_claimed(self, trial: Trial, summary: RunSummary) -> services.Claim | None:
-        """Run a claimed trial, store its outcome and (same transaction) claim the next one."""
-        outcome = self.execute_trial(trial)
+    def run_started(self, trial: Trial, summary: RunSummary) -> Trial | None:
+        """Wait for a started trial, start the next, store the outcome; the trial now running.
+
+        With a trial held ahead, the next one starts the moment this one ends, and the
+        transaction that stores this outcome (and claims the one after) runs beside it:
+        off the path between two trials. Holding ahead pays only for short trials (see
+        ``HOLD_AHEAD_BELOW``); otherwise the next trial is claimed in the same transaction
+        as this outcome is stored, and starts after it.
+        """
+        outcome = self.wait_for(trial)
+        took = time.monotonic() - self._running_since
         summary.count(outcome.state.value)
+        follower = self._start_held(summary)
+        hold = self._worth_holding(took, summary)
+        take_next = hold if follower is not None else self._may_take_another(summary)
+        claim = self._store(trial, outcome, take_next, ahead=follower is not None, started=follower)
+        if self.stop_reason is not None:
+            self._release(claim, f"the worker was stopped by {self.stop_reason}")
+            claim = None
+        if follower is not None:
+            self._held = claim
+            return follower
+        if claim is None:
+            return None
+        running = self._start(claim.trial)
+        if hold:
+            self._held = self.claim(ahead=True)  # beside the trial just started: the pipeline fills up
+        return running
+
+    def _store(
+        self, trial: Trial, outcome: TrialOutcome, take_next: bool, ahead: bool, started: Trial | None
+    ) -> services.Claim | None:
+        """Store ``outcome``; with ``take_next`` claim the next trial (held ``ahead``) in the
+        same transaction, which also stamps the start of the trial ``started`` meanwhile."""
         claim = None
-        if self._may_take_another(summary):
+        if take_next:
             self.maintain()
-            claim = services.finish_and_claim(trial, outcome, self.worker_id, self.sampler)
+            claim = services.finish_and_claim(
+                trial, outcome, self.worker_id, self.sampler, ahead=ahead, started=started
+            )
             if claim is None and self.retry_failed:
-                claim = self.claim()
+                claim = self.claim(ahead=ahead)
         else:
-            services.finish_trial(trial, outcome)
+            services.finish_trial(trial, outcome, started=started)
         if self.on_trial_finished:
             self.study.refresh_from_db()
             self.on_trial_finished(self.study, trial)
-        if self.stop_reason is not None:
-            self._release(claim, summary)
-            return None
         return claim
 
-    def _release(self, claim: services.Claim | None, summary: RunSummary) -> None:
-        """A signal arrived while claiming: the new trial never ran."""
-        if claim is not None:
-            services.finish_trial(
-                claim.trial,
-                TrialOutcome.failed(
-                    f"interrupted: the worker was stopped by {self.stop_reason} before the trial started"
-                ),
-            )
-            summary.count(TrialState.FAILED.value)
+    def _worth_holding(self, last_seconds: float, summary: RunSummary) -> bool:
+        """Claim a trial ahead only when the executor runs beside us and trials are short.
 
-    def execute_trial(self, trial: Trial) -> TrialOutcome:
-        hooks = TrialHooks(trial, self.spec.metric, self.pruner, self.spec.direction)
+        A held trial shows as running before it starts and is suggested without the
+        result of the trial before it: worth it when the few milliseconds of a
+        transaction are a real share of a trial, not for a trial of minutes.
+        """
+        return (
+            self.execute.runs_alongside
+            and last_seconds < HOLD_AHEAD_BELOW
+            and self._may_take_another(summary, in_flight=1)
+        )
+
+    def _start_held(self, summary: RunSummary) -> Trial | None:
+        """Start the trial held ahead at once, if this worker may take another; else release it."""
+        held, self._held = self._held, None
+        if held is None:
+            return None
+        if not self._may_take_another(summary):
+            why = f"stopped by {self.stop_reason}" if self.stop_reason else "at its --n-trials or --timeout"
+            self._release(held, f"the worker was {why}")
+            return None
+        return self._start(held.trial)
+
+    def _release_held(self) -> None:
+        """On the way out (a signal or an error): the held trial goes back to the study."""
+        held, self._held = self._held, None
+        if held is not None:
+            with suppress(DatabaseError):  # else it stays running and is failed as lost after the grace period
+                self._release(held, f"the worker stopped ({self.stop_reason or 'an error'})")
+
+    @staticmethod
+    def _release(claim: services.Claim | None, why: str) -> None:
+        """A trial claimed but never started goes back to ``waiting`` for the next claim."""
+        if claim is not None:
+            services.release_unstarted(claim.trial, f"not started: {why}")
+
+    def _start(self, trial: Trial) -> Trial:
+        """Hand ``trial`` to the executor; its start time is now, whenever it was claimed."""
+        trial.started_at = timezone.now()
+        self._running_since = time.monotonic()
+        hooks = TrialHooks(trial, self.spec.metric, self.pruner, self.spec.direction, beat=self._beat_for(trial))
+        self.execute.start(self.study.executor, trial, hooks)
+        return trial
+
+    def _beat_for(self, trial: Trial) -> Callable[[], None]:
+        def beat() -> None:
+            held = self._held
+            services.heartbeat(trial, *([held.trial] if held is not None else []))
+
+        return beat
+
+    def wait_for(self, trial: Trial) -> TrialOutcome:
+        """The started trial's outcome (failed "interrupted" on a signal)."""
         try:
             self._executing = True
-            if self.stop_reason is not None:  # the signal came while claiming
+            if self.stop_reason is not None:  # the signal came while claiming or storing
                 raise Interrupted(self.stop_reason)
             if self.execute.beats_heartbeat:
-                return self.execute.run(self.study.executor, trial, hooks)
-            with Heartbeat(trial, interval=heartbeat_interval(self.heartbeat_grace)):
-                return self.execute.run(self.study.executor, trial, hooks)
+                outcome = self.execute.wait()
+            else:
+                with Heartbeat(self._beat_for(trial), heartbeat_interval(self.heartbeat_grace)):
+                    outcome = self.execute.wait()
         except Interrupted as exc:
+            self.execute.cancel()
             refresh_connection()  # a signal may have cut a query short; reconnect if so
-            return TrialOutcome.failed(
+            outcome = TrialOutcome.failed(
                 f"interrupted: the worker was stopped by {exc.args[0] if exc.args else 'a signal'}"
             )
         finally:
             self._executing = False
+        return outcome
 
     def _wind_down(self) -> None:
         """Leave the study ``stopped`` when this worker quits early and nobody else runs it."""

@@ -19,6 +19,7 @@ from .editing import (
     update_study_spec,
 )
 from .errors import StudyExists, StudyLocked, StudyNotFound
+from .housekeeping import fail_stale_trials, heartbeat, release_unstarted, requeue_failed
 from .studies import (
     claim_queued_study,
     create_study,
@@ -36,12 +37,9 @@ from .trials import (
     TERMINAL,
     Claim,
     claim_trial,
-    fail_stale_trials,
     finish_and_claim,
     finish_trial,
-    heartbeat,
     record_intermediate,
-    requeue_failed,
 )
 
 __all__ = [
@@ -67,6 +65,7 @@ __all__ = [
     "progress_data",
     "queue_study",
     "record_intermediate",
+    "release_unstarted",
     "requeue_failed",
     "spec_locked_reason",
     "start_study",

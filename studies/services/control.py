@@ -19,8 +19,9 @@ from ..models import Study, StudyState, Trial
 from ..payloads import ControlApplied, Payload, StudyStopped
 from . import remote
 from .editing import update_study_spec
+from .housekeeping import _requeue_failed_without_commit
 from .studies import queue_study, stop_study
-from .trials import _requeue_failed_without_commit, finish_trial
+from .trials import finish_trial
 
 # A retry from the dashboard is a person's decision: the study's max_retries does not cap it.
 NO_RETRY_LIMIT = 2**31 - 1

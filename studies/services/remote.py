@@ -34,10 +34,11 @@ from ..pruning import should_prune
 from ..selectors import reported_values
 from . import pareto
 from .errors import StudyExists
+from .housekeeping import heartbeat, lost_outcome, requeue_failed
 from .studies import create_study, start_study, study_spec
 from .study_row import lock_study_row
 from .trial_params import record_trial_params
-from .trials import claim_trial, finish_trial, heartbeat, lost_outcome, record_intermediate, requeue_failed
+from .trials import claim_trial, finish_trial, record_intermediate
 
 # Remote trials' worker ids start with this, so the web process's sweep (which judges
 # by SOMATIZE_HEARTBEAT_GRACE) never fails a worker's trial that runs on its own grace.

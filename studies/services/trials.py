@@ -1,4 +1,4 @@
-"""Trials: claim, report, finish, and the housekeeping of lost and failed ones.
+"""Trials: claim, report, finish (the housekeeping of lost, failed and unstarted ones: ``housekeeping``).
 
 Public functions own the transaction (``events.writing()``) and append the events;
 the ``_..._without_commit`` steps change rows inside it and return a ``Step`` saying
@@ -8,11 +8,10 @@ what they did and which events they owe, so steps compose without emitting twice
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import DurationField, F, Value
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -30,7 +29,6 @@ from ..payloads import (
     TrialFinished,
     TrialMetric,
     TrialPruned,
-    TrialRequeued,
     TrialStarted,
 )
 from ..selectors.snapshots import history_snapshots
@@ -60,7 +58,22 @@ class Claim:
     params: dict[str, Any]
 
 
-def claim_trial(study: Study, worker_id: str, sampler=None, request_id: str = "") -> Claim | None:
+@dataclass(frozen=True)
+class Claimant:
+    """Who takes a trial: a worker (or a remote ask, with its request id), now or ahead."""
+
+    worker_id: str
+    request_id: str = ""
+    ahead: bool = False
+
+    def start_time(self) -> datetime | None:
+        """A trial claimed ahead starts later; the worker stamps it then (``started``)."""
+        return None if self.ahead else timezone.now()
+
+
+def claim_trial(
+    study: Study, worker_id: str, sampler=None, request_id: str = "", *, ahead: bool = False
+) -> Claim | None:
     """Atomically take the next trial for ``worker_id``, or None when the budget is spent.
 
     With ``request_id`` (a remote ``ask``) the trial is stamped with it, and a request
@@ -73,30 +86,33 @@ def claim_trial(study: Study, worker_id: str, sampler=None, request_id: str = ""
     never exceeded; the unique (study, number) constraint backs that up. A sampler that
     reads the history suggests BEFORE the lock, from a snapshot checked under it
     (``proposals``): workers of one study fit their models in parallel.
+
+    ``ahead``: the worker holds the trial, to start when its current one ends. It has
+    no start time until then (the worker sends it with its next write), so a sweep
+    after the worker's death can tell it never ran and put it back as ``waiting``.
     """
     sampler = sampler or _sampler_of(study)
+    claimant = Claimant(worker_id, request_id, ahead)
     for _ in range(PROPOSAL_ATTEMPTS):
         with proposals.proposing(study, sampler) as proposal:
             try:
-                return _claim_locked(study, worker_id, sampler, proposal, request_id)
+                return _claim_locked(study, claimant, sampler, proposal)
             except StaleProposal:
                 continue  # the history moved on during the suggestion: propose again
     # Still stale after a few proposals (a crowd of workers, or SQLite without
     # reservations): suggest under the lock, as every claim did before, so progress is sure.
-    return _claim_locked(study, worker_id, sampler, None, request_id)
+    return _claim_locked(study, claimant, sampler, None)
 
 
-def _claim_locked(
-    study: Study, worker_id: str, sampler, proposal: Proposal | None, request_id: str = ""
-) -> Claim | None:
+def _claim_locked(study: Study, claimant: Claimant, sampler, proposal: Proposal | None) -> Claim | None:
     """One locked claim transaction (retried on a lost number race); StaleProposal passes through."""
     for attempt in range(CLAIM_ATTEMPTS):
         try:
             with events.writing(study.pk, lock_in_first_statement=True):
-                locked = lock_study_row(study.pk, request_id=request_id, claiming=True)
+                locked = lock_study_row(study.pk, request_id=claimant.request_id, claiming=True)
                 if locked.asked_trial_id is not None:
                     return _asked_before(study, locked.asked_trial_id)
-                step = _claim_without_commit(study, worker_id, sampler, locked, proposal, request_id)
+                step = _claim_without_commit(study, claimant, sampler, locked, proposal)
                 events.emit(study.pk, step.events, before=step.writes, last=True)
                 return step.result
         except IntegrityError:
@@ -107,7 +123,15 @@ def _claim_locked(
     return None  # not reached: the last attempt returns or raises
 
 
-def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sampler=None) -> Claim | None:
+def finish_and_claim(
+    trial: Trial,
+    outcome: TrialOutcome,
+    worker_id: str,
+    sampler=None,
+    *,
+    ahead: bool = False,
+    started: Trial | None = None,
+) -> Claim | None:
     """``finish_trial`` then ``claim_trial`` in one transaction: one commit per trial.
 
     A commit waits for the disk (about 3 ms on PostgreSQL) while the study row is
@@ -118,21 +142,24 @@ def finish_and_claim(trial: Trial, outcome: TrialOutcome, worker_id: str, sample
     A sampler that reads the history suggests outside the lock (``claim_trial``), which
     takes far longer than a commit: the outcome is committed first, so it is seen at
     once (pages, other workers' snapshots) instead of waiting for the next suggestion.
+
+    ``ahead`` as ``claim_trial``'s; ``started`` as ``finish_trial``'s.
     """
     sampler = sampler or _sampler_of(trial.study)
     if sampler.uses_history:
-        finish_trial(trial, outcome)
-        return claim_trial(trial.study, worker_id, sampler)
+        finish_trial(trial, outcome, started=started)
+        return claim_trial(trial.study, worker_id, sampler, ahead=ahead)
     try:
         with events.writing(trial.study_id, lock_in_first_statement=True):
             finished = _finish_without_commit(trial, outcome, only_if_running=True, claiming=True)
             locked = finished.result or lock_study_row(trial.study_id, claiming=True)
-            claimed = _claim_without_commit(trial.study, worker_id, sampler, locked)
-            events.emit(trial.study_id, finished.events + claimed.events, before=claimed.writes, last=True)
+            claimed = _claim_without_commit(trial.study, Claimant(worker_id, ahead=ahead), sampler, locked)
+            writes = [*_start_statements(started), *claimed.writes]
+            events.emit(trial.study_id, finished.events + claimed.events, before=writes, last=True)
             return claimed.result
     except IntegrityError:
-        finish_trial(trial, outcome)
-        return claim_trial(trial.study, worker_id, sampler)
+        finish_trial(trial, outcome, started=started)
+        return claim_trial(trial.study, worker_id, sampler, ahead=ahead)
 
 
 def _sampler_of(study: Study):
@@ -147,13 +174,16 @@ def _asked_before(study: Study, trial_id: int) -> Claim:
     return Claim(trial=trial, params=trial.params)
 
 
+def _start_statements(started: Trial | None) -> list[Statement]:
+    """Stamp the start of a trial that was claimed ahead (it began since that claim)."""
+    if started is None:
+        return []
+    running = TrialState.RUNNING.value
+    return [update_row_statement(Trial, started.pk, {"started_at": started.started_at}, state=running)]
+
+
 def _claim_without_commit(
-    study: Study,
-    worker_id: str,
-    sampler,
-    locked: StudyRow,
-    proposal: Proposal | None = None,
-    request_id: str = "",
+    study: Study, claimant: Claimant, sampler, locked: StudyRow, proposal: Proposal | None = None
 ) -> Step[Claim | None]:
     """Hand the next trial to ``worker_id``; ``locked`` is the study row this transaction holds.
 
@@ -163,17 +193,17 @@ def _claim_without_commit(
     if locked.state != StudyState.RUNNING:
         return Step(None)
     writes: list[Statement] = []
-    trial = _take_waiting(locked, worker_id, request_id) if locked.waiting else None
+    trial = _take_waiting(locked, claimant) if locked.waiting else None
     if trial is None:
         if locked.claimed >= locked.n_trials:
             return Step(None)
-        trial, writes = _create_next(study, locked, worker_id, sampler, proposal, request_id)
+        trial, writes = _create_next(study, locked, claimant, sampler, proposal)
     trial.study = study
-    started = TrialStarted(number=trial.number, params=trial.params, worker=worker_id)
+    started = TrialStarted(number=trial.number, params=trial.params, worker=claimant.worker_id)
     return Step(Claim(trial=trial, params=trial.params), [started], writes)
 
 
-def _take_waiting(locked: StudyRow, worker_id: str, request_id: str) -> Trial | None:
+def _take_waiting(locked: StudyRow, claimant: Claimant) -> Trial | None:
     """The lowest-numbered re-queued trial, now running for ``worker_id``; None if none is left."""
     trial = (
         Trial.objects.select_for_update()
@@ -184,9 +214,9 @@ def _take_waiting(locked: StudyRow, worker_id: str, request_id: str) -> Trial | 
     if trial is not None:
         trial.state, trial.worker_id, trial.request_id, trial.started_at, trial.heartbeat_at = (
             TrialState.RUNNING.value,
-            worker_id,
-            request_id,
-            timezone.now(),
+            claimant.worker_id,
+            claimant.request_id,
+            claimant.start_time(),
             Now(),
         )
         trial.save(update_fields=["state", "worker_id", "request_id", "started_at", "heartbeat_at"])
@@ -194,7 +224,7 @@ def _take_waiting(locked: StudyRow, worker_id: str, request_id: str) -> Trial | 
 
 
 def _create_next(
-    study: Study, locked: StudyRow, worker_id: str, sampler, proposal: Proposal | None, request_id: str = ""
+    study: Study, locked: StudyRow, claimant: Claimant, sampler, proposal: Proposal | None
 ) -> tuple[Trial, list[Statement]]:
     """A new running trial numbered ``locked.claimed``, with the proposal's or the sampler's params.
 
@@ -213,9 +243,9 @@ def _create_next(
         number=number,
         state=TrialState.RUNNING.value,
         params=params,
-        worker_id=worker_id,
-        request_id=request_id,
-        started_at=timezone.now(),
+        worker_id=claimant.worker_id,
+        request_id=claimant.request_id,
+        started_at=claimant.start_time(),
         heartbeat_at=Now(),
     )
     if trial.id is None:
@@ -249,23 +279,19 @@ def record_intermediate(trial: Trial, step: int, metrics: dict[str, float]) -> N
         )
 
 
-def heartbeat(trial: Trial) -> bool:
-    """Heartbeats are stamped and judged by the database's clock, never a worker's: a
-    machine whose clock runs ahead must not take live trials elsewhere for lost.
-
-    False when the trial is no longer running (e.g. already failed as lost)."""
-    return bool(Trial.objects.filter(pk=trial.pk, state=TrialState.RUNNING.value).update(heartbeat_at=Now()))
-
-
-def finish_trial(trial: Trial, outcome: TrialOutcome, only_if_running: bool = True) -> bool:
+def finish_trial(
+    trial: Trial, outcome: TrialOutcome, only_if_running: bool = True, *, started: Trial | None = None
+) -> bool:
     """Store a trial's outcome and emit its events; False if it was no longer running.
 
     Event order per DESIGN.md section 4: the terminal event, ``best_updated`` when
     this trial is the new best, ``study_progress``, and ``study_completed`` last.
+    ``started``: a trial claimed ahead that the worker started meanwhile; its start
+    time goes in the same round trip.
     """
     with events.writing(trial.study_id, lock_in_first_statement=True):
         step = _finish_without_commit(trial, outcome, only_if_running)
-        events.emit(trial.study_id, step.events, last=True)
+        events.emit(trial.study_id, step.events, before=_start_statements(started), last=True)
         return step.result is not None
 
 
@@ -293,6 +319,9 @@ def _finish_without_commit(
         "finished_at": now,
         "duration_ms": duration_ms,
     }
+    if trial.started_at is not None:
+        # A trial claimed ahead started later than its claim: the runner set when (``runner``).
+        stored["started_at"] = trial.started_at
     counts_as_best = outcome.state is TrialState.COMPLETED and pareto.counts_for_best(goals, judged)
     running = {"state": TrialState.RUNNING.value} if only_if_running else {}
     finishing = update_row_statement(Trial, trial.pk, stored, **running)
@@ -345,50 +374,3 @@ def _complete_study_without_commit(study: StudyRow) -> Step[bool]:
         best_trial=study.best_trial_number, best_value=study.best_value, n_done=study.n_done, n_trials=study.n_trials
     )
     return Step(True, [completed])
-
-
-def fail_stale_trials(study: Study, grace_seconds: float) -> int:
-    """Fail running trials whose heartbeat is older than the grace period ("worker lost")."""
-    cutoff = Now() - Value(timedelta(seconds=grace_seconds), output_field=DurationField())  # the database's clock
-    stale = list(Trial.objects.filter(study=study, state=TrialState.RUNNING.value, heartbeat_at__lt=cutoff))
-    return sum(finish_trial(trial, lost_outcome(trial, grace_seconds)) for trial in stale)
-
-
-def lost_outcome(trial: Trial, grace_seconds: float) -> TrialOutcome:
-    """How a trial whose heartbeat stopped ends, whoever ran it (worker or remote client)."""
-    return TrialOutcome.failed(
-        f"worker lost: no heartbeat from {trial.worker_id or 'its worker'} for over {grace_seconds:g} s"
-    )
-
-
-def requeue_failed(study: Study, max_retries: int) -> int:
-    """Put failed trials back as ``waiting`` with their parameters, up to ``max_retries`` each."""
-    with events.writing(study.pk):
-        step = _requeue_failed_without_commit(study, max_retries)
-        events.emit(study.pk, step.events)
-        return step.result
-
-
-def _requeue_failed_without_commit(study: Study, max_retries: int, number: int | None = None) -> Step[int]:
-    """Re-queue failed trials (only trial ``number`` if given: a retry from the dashboard)."""
-    requeued: list[TrialRequeued] = []
-    failed = Trial.objects.select_for_update().filter(
-        study=study, state=TrialState.FAILED.value, retries__lt=max_retries
-    )
-    for trial in failed if number is None else failed.filter(number=number):
-        Trial.objects.filter(pk=trial.pk).update(
-            state=TrialState.WAITING.value,
-            retries=F("retries") + 1,
-            error="",
-            traceback="",
-            finished_at=None,
-            duration_ms=None,
-            worker_id="",
-            heartbeat_at=None,
-            started_at=None,
-        )
-        TrialValue.objects.filter(trial=trial).delete()
-        requeued.append(TrialRequeued(number=trial.number, params=trial.params, previous_error=trial.error))
-    if requeued:
-        Study.objects.filter(pk=study.pk).update(n_done=F("n_done") - len(requeued), updated_at=timezone.now())
-    return Step(len(requeued), list(requeued))
