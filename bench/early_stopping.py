@@ -265,7 +265,7 @@ def tally_brackets(pruner: Any, history: Sequence[FrozenTrial], spend: dict[int,
 def print_brackets(spend: dict[int, list[int]], runs: int, base_steps: float) -> None:
     """Our default Hyperband's spend per bracket, a run's mean: where its steps go."""
     pruner = make_pruner(parse_pruner(OURS["hyperband"]))
-    print(f"  hyperband per bracket (mean of {runs} runs; theory: Li et al.'s budget per trial, rungs full)")
+    print(f"  hyperband per bracket (mean of {runs} runs; theory: per trial if every rung let 1 / eta on)")
     for bracket, (trials, steps, ended) in sorted(spend.items()):
         rungs = pruner.bracket_rungs(bracket)
         print(
