@@ -26,8 +26,15 @@ points between runs of this script. Each seed therefore replays it under
 ``--optuna-names`` fixed study names, each a run of its own in the table (medians over
 every run, and how many runs end within the tolerance), so a run of the script repeats
 and measures Optuna's typical brackets, not a lucky or an unlucky draw. Ours are fixed by
-the trial number: one run a seed. ``--per-seed`` prints every seed's share and gap
-(medians over its runs) under the table;
+the trial number: one run a seed, the brackets a study numbered from 0 gets.
+``--shifts N`` replays ours under N numberings too (run ``k`` numbers the trials from
+``k * --trials``: another stretch of the same schedule, so another draw of which
+configuration lands in which bracket), for figures of its typical brackets beside
+Optuna's. Under the table, one line compares the two Hyperbands seed by seed (mean and
+standard error of ours minus Optuna's share and gap, medians over each seed's runs).
+``--per-seed`` prints every seed's share and gap (medians over its runs);
+``--brackets`` prints where our Hyperband's steps go, bracket by bracket, beside what
+each trial would cost if every rung let exactly ``1 / reduction_factor`` on;
 ``--extra '{"type": "successive_halving", "min_early_stopping_rate": 1}'`` adds a row
 for another config of ours (repeat it for more).
 """
@@ -40,6 +47,7 @@ import math
 import statistics
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +149,16 @@ def peers_for(query: PeerQuery, history: Sequence[FrozenTrial]) -> list[FrozenTr
     return peers
 
 
-def replay_ours(config: dict[str, Any], curves: Sequence[Curve]) -> tuple[int, float]:
+def replay_ours(config: dict[str, Any], curves: Sequence[Curve], shift: int = 0) -> tuple[int, float]:
     """(steps spent, best final value) of our pruner over the curves, trials one after another."""
-    pruner = make_pruner(parse_pruner(config))
+    return summary(replay_history(make_pruner(parse_pruner(config)), curves, shift))
+
+
+def replay_history(pruner: Any, curves: Sequence[Curve], shift: int = 0) -> list[FrozenTrial]:
+    """Every trial as the pruner left it. ``shift`` numbers the trials from there: another
+    draw of Hyperband's bracket schedule (a function of the number), the same curves."""
     history: list[FrozenTrial] = []
-    for number, curve in enumerate(curves):
+    for number, curve in enumerate(curves, start=shift):
         own: dict[int, float] = {}
         state = TrialState.COMPLETED
         for step, value in enumerate(curve):
@@ -156,7 +169,7 @@ def replay_ours(config: dict[str, Any], curves: Sequence[Curve]) -> tuple[int, f
                 state = TrialState.PRUNED
                 break
         history.append(FrozenTrial(number, state, {}, value=own[max(own)], intermediate=dict(own)))
-    return summary(history)
+    return history
 
 
 def replay_optuna(method: str, curves: Sequence[Curve], seed: int, name: str | None = None) -> tuple[int, float]:
@@ -203,21 +216,70 @@ def summary(history: Sequence[FrozenTrial]) -> tuple[int, float]:
     return steps, max(finals) if finals else -math.inf
 
 
+@dataclass
+class Draws:
+    """How many draws of each Hyperband's brackets a seed replays, and where ours' spend is tallied.
+
+    ``names``: Optuna's study names; ``shifts``: our trial numberings (``replay_history``),
+    block ``k`` numbering the trials from ``k * n_trials``; ``spend``: per bracket of our
+    default Hyperband, [trials, steps, trials run to the end] summed over every run.
+    """
+
+    names: int = 5
+    shifts: int = 1
+    spend: dict[int, list[int]] = field(default_factory=dict)
+
+
 def run_problem(
-    problem: str, seeds: range, n_trials: int, names: int, extra: Sequence[dict[str, Any]] = ()
+    problem: str, seeds: range, n_trials: int, draws: Draws, extra: Sequence[dict[str, Any]] = ()
 ) -> dict[str, list[tuple[int, float]]]:
     ours = {**OURS, **{label(config): config for config in extra}}
     results: dict[str, list[tuple[int, float]]] = {m: [] for m in (*ours, *OPTUNA)}
     for seed in seeds:
         curves = PROBLEMS[problem](np.random.default_rng(seed), n_trials)
         for method, config in ours.items():
-            results[method].append(replay_ours(config, curves))
+            shifts = range(0, draws.shifts * n_trials, n_trials) if config["type"] == "hyperband" else [0]
+            for shift in shifts:
+                pruner = make_pruner(parse_pruner(config))
+                history = replay_history(pruner, curves, shift)
+                results[method].append(summary(history))
+                if method == "hyperband":
+                    tally_brackets(pruner, history, draws.spend)
         for method in OPTUNA:
             if method != "optuna-hyperband":
                 results[method].append(replay_optuna(method, curves, seed))
                 continue
-            results[method].extend(replay_optuna(method, curves, seed, f"{problem}-{seed}-{k}") for k in range(names))
+            names = range(draws.names)
+            results[method].extend(replay_optuna(method, curves, seed, f"{problem}-{seed}-{k}") for k in names)
     return results
+
+
+def tally_brackets(pruner: Any, history: Sequence[FrozenTrial], spend: dict[int, list[int]]) -> None:
+    for trial in history:
+        counts = spend.setdefault(pruner.bracket_of(trial.number), [0, 0, 0])
+        counts[0] += 1
+        counts[1] += len(trial.intermediate)
+        counts[2] += trial.state is TrialState.COMPLETED
+
+
+def print_brackets(spend: dict[int, list[int]], runs: int, base_steps: float) -> None:
+    """Our default Hyperband's spend per bracket, a run's mean: where its steps go."""
+    pruner = make_pruner(parse_pruner(OURS["hyperband"]))
+    print(f"  hyperband per bracket (mean of {runs} runs; theory: per trial if every rung let 1 / eta on)")
+    for bracket, (trials, steps, ended) in sorted(spend.items()):
+        rungs = pruner.bracket_rungs(bracket)
+        print(
+            f"  bracket {bracket} rungs {rungs!s:12} trials {trials / runs:5.1f}  steps {steps / runs:6.1f}"
+            f" ({100 * steps / runs / base_steps:4.1f}% of none)  per trial {steps / trials:5.2f}"
+            f" (theory {theory_per_trial(rungs):5.2f})  ran to the end {ended / runs:4.1f}"
+        )
+
+
+def theory_per_trial(rungs: Sequence[int]) -> float:
+    """Steps per trial if each rung let exactly 1 / reduction_factor on (steps 0..EPOCHS-1)."""
+    eta = RESOURCES["reduction_factor"]
+    ends = [*(rung + 1 for rung in rungs), EPOCHS]  # a trial stopped at rung r reported r + 1 steps
+    return sum((end - (ends[k - 1] if k else 0)) / eta**k for k, end in enumerate(ends))
 
 
 def label(config: dict[str, Any]) -> str:
@@ -255,6 +317,31 @@ def print_per_seed(results: dict[str, list[tuple[int, float]]]) -> None:
         print(f"  {method:26} " + " | ".join(cells))
 
 
+def print_paired(results: dict[str, list[tuple[int, float]]], ours: str, theirs: str) -> None:
+    """Seed by seed, ours minus theirs (medians over each seed's runs): is a difference noise?"""
+    base = results["none"]
+    if len(base) < 2:
+        return
+    shares, gaps = [], []
+    for index, (base_steps, base_best) in enumerate(base):
+        pair = []
+        for method in (ours, theirs):
+            runs = len(results[method]) // len(base)
+            own = results[method][index * runs : (index + 1) * runs]
+            pair.append((100 * statistics.median(s for s, _ in own) / base_steps, base_best - median_best(own)))
+        shares.append(pair[0][0] - pair[1][0])
+        gaps.append(pair[0][1] - pair[1][1])
+    error = statistics.stdev(shares) / len(shares) ** 0.5
+    print(
+        f"{ours} - {theirs}, seed by seed: share {statistics.mean(shares):+.1f} points (s.e. {error:.1f}),"
+        f" gap {statistics.mean(gaps):+.4f} (s.e. {statistics.stdev(gaps) / len(gaps) ** 0.5:.4f})"
+    )
+
+
+def median_best(rows: Sequence[tuple[int, float]]) -> float:
+    return statistics.median(b for _, b in rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
@@ -265,7 +352,11 @@ def main() -> None:
     parser.add_argument("--problems", default=",".join(PROBLEMS), help=f"comma-separated: {', '.join(PROBLEMS)}")
     parser.add_argument("--tolerance", type=float, default=0.01, help="accepted gap to no pruning's best value")
     parser.add_argument("--optuna-names", type=int, default=5, help="study names Optuna's Hyperband is replayed under")
+    parser.add_argument(
+        "--shifts", type=int, default=1, help="trial numberings our Hyperband is replayed under (draws of its brackets)"
+    )
     parser.add_argument("--per-seed", action="store_true", help="also print each seed's share and gap")
+    parser.add_argument("--brackets", action="store_true", help="also print our Hyperband's spend per bracket")
     parser.add_argument(
         "--extra", type=json.loads, action="append", default=[], help="one more pruner config of ours (JSON), a row"
     )
@@ -274,11 +365,16 @@ def main() -> None:
         if problem not in PROBLEMS:
             parser.error(f"--problems: unknown problem {problem!r}; choose from {', '.join(PROBLEMS)}")
         seeds = range(args.first_seed, args.first_seed + args.seeds)
-        results = run_problem(problem, seeds, args.trials, args.optuna_names, args.extra)
+        draws = Draws(names=args.optuna_names, shifts=args.shifts)
+        results = run_problem(problem, seeds, args.trials, draws, args.extra)
         print_table(problem, results, args.tolerance)
-        print(f"(optuna-hyperband: {args.optuna_names} study names a seed, each a run)")
+        print(f"(optuna-hyperband: {args.optuna_names} study names a seed, each a run; hyperband: {args.shifts})")
+        print_paired(results, "hyperband", "optuna-hyperband")
         if args.per_seed:
             print_per_seed(results)
+        if args.brackets:
+            base_steps = statistics.median(s for s, _ in results["none"])
+            print_brackets(draws.spend, len(results["hyperband"]), base_steps)
 
 
 if __name__ == "__main__":
