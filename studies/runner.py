@@ -33,6 +33,8 @@ from .services.logs import append_log
 
 # Claim the next trial while the current one runs only when trials take less than this
 # (seconds): a transaction's few milliseconds then matter, and the held trial waits little.
+# (And only when a trial takes at least as long as storing one: a trial shorter than the
+# transaction hides little of it, and holding costs a statement.)
 HOLD_AHEAD_BELOW = 1.0
 
 
@@ -181,6 +183,7 @@ class StudyRunner:
         self._executing = False
         self._held: services.Claim | None = None  # claimed ahead, to start when the running trial ends
         self._running_since = 0.0  # time.monotonic() when the running trial started
+        self._store_seconds = 0.0  # how long storing the last outcome took
         spec = services.study_spec(study)
         self.spec = spec
         self.sampler = make_sampler(spec.sampler, spec.space, spec.direction, spec.all_goals)
@@ -260,7 +263,9 @@ class StudyRunner:
         follower = self._start_held(summary)
         hold = self._worth_holding(took, summary)
         take_next = hold if follower is not None else self._may_take_another(summary)
+        storing = time.monotonic()
         claim = self._store(trial, outcome, take_next, ahead=follower is not None, started=follower)
+        self._store_seconds = time.monotonic() - storing
         if self.stop_reason is not None:
             self._release(claim, f"the worker was stopped by {self.stop_reason}")
             claim = None
@@ -299,11 +304,12 @@ class StudyRunner:
 
         A held trial shows as running before it starts and is suggested without the
         result of the trial before it: worth it when the few milliseconds of a
-        transaction are a real share of a trial, not for a trial of minutes.
+        transaction are a real share of a trial, not for a trial of minutes; and when
+        the trial lasts long enough to hide the transaction behind it.
         """
         return (
             self.execute.runs_alongside
-            and last_seconds < HOLD_AHEAD_BELOW
+            and self._store_seconds <= last_seconds < HOLD_AHEAD_BELOW
             and self._may_take_another(summary, in_flight=1)
         )
 

@@ -109,13 +109,14 @@ def hangs_above_half(params, trial):
 @executor(
     "stalls_once",
     description="returns x, but trial SOMATIZE_TEST_STALL_AT (default 3) sleeps 300 s "
-    "the first time (marker file SOMATIZE_TEST_STALL_FILE)",
+    "the first time (marker file SOMATIZE_TEST_STALL_FILE); the others take SOMATIZE_TEST_STALL_OTHERS s",
 )
 def stalls_once(params, trial):
     marker = os.environ.get("SOMATIZE_TEST_STALL_FILE", "")
     if trial.number == int(os.environ.get("SOMATIZE_TEST_STALL_AT", "3")) and marker and not os.path.exists(marker):
         open(marker, "w").close()
         time.sleep(300)
+    time.sleep(float(os.environ.get("SOMATIZE_TEST_STALL_OTHERS", "0")))
     return params["x"]
 
 

@@ -52,12 +52,22 @@ def stalling(project, tmp_path, name: str, n_trials: int = 8):
     """A study whose trial 3 sleeps the first time it runs; returns the env for it."""
     project.env["SOMATIZE_TEST_STALL_FILE"] = str(tmp_path / f"{name}.stalled")
     project.env["SOMATIZE_TEST_STALL_AT"] = "3"
+    # Long enough (against storing an outcome) that the worker holds the next trial ahead.
+    project.env["SOMATIZE_TEST_STALL_OTHERS"] = "0.2"
     create(project, random_spec(name, "stalls_once", n_trials))
 
 
 def running_trial(project, name: str, number: int = 3):
-    """Trial ``number`` once it runs (the stalling one), else None."""
-    running = [t for t in project.database.trials(name) if t.state == "running" and t.number == number]
+    """Trial ``number`` once it runs (the stalling one), else None.
+
+    Running and started: a trial claimed ahead is running before it starts, without a
+    start time (its worker stamps it as it stores the outcome of the trial before)."""
+    started = project.database.query(
+        "SELECT t.number FROM studies_trial t JOIN studies_study s ON s.id = t.study_id "
+        "WHERE s.name = ? AND t.number = ? AND t.state = 'running' AND t.started_at IS NOT NULL",
+        (name, number),
+    )
+    running = [t for t in project.database.trials(name) if t.number == number] if started else []
     return running[0] if running else None
 
 
