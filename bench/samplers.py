@@ -9,10 +9,11 @@
 
 For every function it prints the median simple regret (best value found minus the
 optimum) after 10, 20, 40, 60 and 100 trials over the seeds (and 200, 300, 500 on a
-longer run), the CPU seconds per suggestion (mean over the run and at 50-60 trials
-of history; CPU, not wall, time so that a busy or paused machine does not count), and the ratio of our Bayesian sampler's regret and time to each Optuna
-sampler's (below 1: ours is better). Then the time our Bayesian sampler takes per
-suggestion with 1,000 trials of history.
+longer run), the CPU seconds per suggestion (mean over the run, at 50-60 trials of
+history and over the last 10; CPU rather than wall time, so that a busy or paused
+machine does not count), and the ratio of our Bayesian sampler's regret and time to
+each Optuna sampler's (below 1: ours is better). Then the time our Bayesian sampler
+takes per suggestion with 1,000 trials of history.
 
 The analytic functions come from ``studies.core.testfunctions``. SVC-digits is defined
 here: 1 - 3-fold CV accuracy of an RBF SVC on 600 digits, C and gamma on log scales;

@@ -77,7 +77,6 @@ BLAS = ThreadpoolController()
 
 # The last fit of each study in this process, to start the next one from.
 WARM_STARTS = WarmStarts()
-REFRESH_EVERY = 0
 
 # More space-filling trials than any study may run (spec.MAX_TRIALS) mean nothing.
 MAX_N_STARTUP = 10_000_000
@@ -142,7 +141,7 @@ class BayesianSampler(Sampler):
         every = np.array([self.encoding.encode(p) for p in observed])
         x, y = subsample(every, values if self.direction is Direction.MINIMIZE else -values, MAX_POINTS, rng)
         y = standardise(y)
-        gp = self._fit(every, x, y, refresh=REFRESH_EVERY > 0 and number % REFRESH_EVERY == 0)
+        gp = self._fit(every, x, y)
         incumbents = x[np.argsort(y, kind="stable")[:5]]
         best = float(y.min())
         if running:
@@ -159,7 +158,7 @@ class BayesianSampler(Sampler):
                 return params
         return self._random_unseen(rng, avoid)
 
-    def _fit(self, every: Array, x: Array, y: Array, refresh: bool) -> GaussianProcess:
+    def _fit(self, every: Array, x: Array, y: Array) -> GaussianProcess:
         """The process for (x, y), started from this study's previous fit if there is one.
 
         ``every`` holds all the points observed (``x`` may be a subsample of them).
@@ -170,7 +169,7 @@ class BayesianSampler(Sampler):
             gp = GaussianProcess(x, y, self.encoding.is_categorical, previous)
         else:
             start = theta_of(previous) if previous is not None else None
-            gp = fit(x, y, self.encoding.is_categorical, start=start, cold=refresh)
+            gp = fit(x, y, self.encoding.is_categorical, start=start)
         WARM_STARTS.store(self._lineage, rows, data, gp.hyperparameters)
         return gp
 

@@ -272,7 +272,7 @@ def _map_search(theta0: Array, d2: Array, y: Array, ftol: float) -> tuple[Array,
     return np.asarray(result.x, dtype=float), float(result.fun)
 
 
-def fit(x: Array, y: Array, categorical: Mask, start: Array | None = None, cold: bool = False) -> GaussianProcess:
+def fit(x: Array, y: Array, categorical: Mask, start: Array | None = None) -> GaussianProcess:
     """MAP hyperparameters for standardised ``y``, and the process conditioned on (x, y).
 
     ``start`` (a ``theta_of`` earlier hyperparameters, e.g. the previous fit of the same
@@ -286,7 +286,8 @@ def fit(x: Array, y: Array, categorical: Mask, start: Array | None = None, cold:
     best_theta, best_value = None, math.inf
     if start is not None and len(start) == d + 2 and np.all(np.isfinite(start)):
         best_theta, best_value = _map_search(start, d2, y, WARM_FTOL)
-    if cold or not best_value < FAILED:
+    if not best_value < FAILED:
+        best_theta, best_value = None, math.inf
         # The likelihood's rugged mode competes with the smooth one only on little data;
         # past SECOND_START_LIMIT points one start is enough and halves the cost.
         starts = (0.0, math.log(0.2)) if n <= SECOND_START_LIMIT else (0.0,)

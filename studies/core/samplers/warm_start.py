@@ -56,7 +56,9 @@ class WarmStarts:
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def lookup(self, key: Hashable, rows: frozenset[bytes], data: bytes, width: int) -> tuple[Hyperparameters | None, bool]:
+    def lookup(
+        self, key: Hashable, rows: frozenset[bytes], data: bytes, width: int
+    ) -> tuple[Hyperparameters | None, bool]:
         """(hyperparameters to start the fit of ``data`` from, whether they are already its fit).
 
         ``rows`` are the ``row_keys`` of every point observed, ``data`` the ``data_key``
