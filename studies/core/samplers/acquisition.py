@@ -17,7 +17,7 @@ import math
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import Bounds, minimize
 from scipy.special import erfcx, log_ndtr
 
 from .encoding import Encoding
@@ -139,7 +139,7 @@ def polish_acquisition(
         np.clip(fixed.ravel()[index], low, high) / scale,
         jac=True,
         method="L-BFGS-B",
-        bounds=list(zip(low / scale, high / scale, strict=True)),
+        bounds=Bounds(low / scale, high / scale),
         options={"maxiter": maxiter, "ftol": POLISH_FTOL},
     )
     out = fixed.ravel().copy()

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
-from scipy.linalg.lapack import dpotri
-from scipy.optimize import minimize
+from scipy.linalg.lapack import dpotrf, dpotri, dpotrs
+from scipy.optimize import Bounds, minimize
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -76,7 +76,7 @@ def scaled_sq_distances(a: Array, b: Array, lengths: Array, categorical: Mask) -
 def matern52(r2: Array, signal: float) -> Array:
     """signal · (1 + √5 r + 5/3 r²) · exp(-√5 r), with as few temporaries as possible
     (on a pool of candidates this is most of the cost of scoring them)."""
-    r = np.sqrt(np.maximum(r2, 0.0))
+    r = np.sqrt(r2)  # every r² here is a sum of non-negative terms
     r *= SQRT5  # now √5 r
     out = np.exp(-r)
     poly = r2 * (5.0 / 3.0)
@@ -89,8 +89,22 @@ def matern52(r2: Array, signal: float) -> Array:
 
 def matern52_slope(r2: Array, signal: float) -> Array:
     """-dk/d(r²) · 2, the factor shared by every gradient below (finite at r = 0)."""
-    r = np.sqrt(np.maximum(r2, 0.0))
-    return signal * (5.0 / 3.0) * (1.0 + SQRT5 * r) * np.exp(-SQRT5 * r)
+    return matern52_and_slope(r2, signal)[1]
+
+
+def matern52_and_slope(r2: Array, signal: float) -> tuple[Array, Array]:
+    """``matern52`` and ``matern52_slope`` sharing their square root and exponential."""
+    r = np.sqrt(r2)
+    r *= SQRT5
+    e = np.exp(-r)
+    e *= signal
+    slope = r + 1.0
+    slope *= e
+    k = r2 * (5.0 / 3.0)
+    k *= e
+    k += slope
+    slope *= 5.0 / 3.0
+    return k, slope
 
 
 def length_prior(lengths: Array) -> tuple[Array, Array]:
@@ -189,16 +203,16 @@ class GaussianProcess:
         """Mean, variance and L⁻¹k (one row per point)."""
         mean = kx @ self._alpha
         v = kx @ self._chol_inv.T
-        var = np.maximum(self._params.signal - np.sum(v * v, axis=1), 1e-12)
+        var = np.maximum(self._params.signal - np.einsum("ij,ij->i", v, v), 1e-12)
         return mean, var, v
 
     def predict_with_grad(self, xs: Array) -> tuple[Array, Array, Array, Array]:
         """Mean, variance and their gradients w.r.t. each row of ``xs``: (n,), (n,), (n, d), (n, d)."""
-        r2, kx = self._cross(xs)
-        mean, var, v = self._moments_and_whitened(kx)
         p = self._params
+        r2 = scaled_sq_distances(xs, self._x, p.lengths, self._categorical)
+        kx, slope = matern52_and_slope(r2, p.signal)
+        mean, var, v = self._moments_and_whitened(kx)
         # d k(x, x_i) / d x_j = -slope · (x_j - x_ij) / l_j²  (numeric columns only).
-        slope = matern52_slope(r2, p.signal)
         diff = (xs[:, None, :] - self._x[None, :, :]) / p.lengths**2
         dk = -slope[:, :, None] * diff
         dk[:, :, self._categorical] = 0.0
@@ -217,22 +231,25 @@ def neg_log_posterior(theta: Array, d2: Array, y: Array) -> tuple[float, Array]:
     d, n = len(d2), len(y)
     lengths = np.exp(theta[:d])
     signal, noise = math.exp(theta[d]), math.exp(theta[d + 1])
-    r2 = np.tensordot(1.0 / lengths**2, d2, axes=1)
-    k = matern52(r2, signal)
-    kn = k + (noise + 1e-9) * np.eye(n)
-    try:
-        chol: Array = cho_factor(kn, lower=True)[0]
-    except np.linalg.LinAlgError:
+    flat = d2.reshape(d, n * n)
+    r2 = (lengths**-2 @ flat).reshape(n, n)
+    k, slope = matern52_and_slope(r2, signal)
+    kn = k.copy()
+    kn.flat[:: n + 1] += noise + 1e-9
+    # LAPACK directly: scipy's wrappers would check every matrix for infinities and NaNs
+    # on each of the optimiser's evaluations.
+    chol, info = dpotrf(kn, lower=1, clean=0, overwrite_a=1)
+    if info != 0:
         return FAILED, np.zeros_like(theta)
-    alpha: Array = cho_solve((chol, True), y)
+    alpha: Array = dpotrs(chol, y, lower=1)[0]
     log_det = 2.0 * float(np.sum(np.log(np.diag(chol))))
     mll = -0.5 * float(y @ alpha) - 0.5 * log_det
-    inverse: Array = dpotri(chol, lower=1)[0]
-    inverse = np.tril(inverse) + np.tril(inverse, -1).T
-    w = np.outer(alpha, alpha) - inverse
-    slope = matern52_slope(r2, signal)
+    inverse: Array = np.tril(dpotri(chol, lower=1, overwrite_c=1)[0])
+    inverse += np.tril(inverse, -1).T
+    w = np.outer(alpha, alpha)
+    w -= inverse
     grad = np.empty(d + 2)
-    grad[:d] = 0.5 * np.tensordot(d2, w * slope, axes=([1, 2], [0, 1])) / lengths**2
+    grad[:d] = 0.5 * (flat @ (w * slope).ravel()) / lengths**2
     grad[d] = 0.5 * np.sum(w * k)
     grad[d + 1] = 0.5 * noise * np.trace(w)
     lp, glp = length_prior(lengths)
@@ -266,7 +283,7 @@ def _map_search(theta0: Array, d2: Array, y: Array, ftol: float) -> tuple[Array,
         args=(d2, y),
         jac=True,
         method="L-BFGS-B",
-        bounds=bounds,
+        bounds=Bounds(low, high),
         options={"maxiter": 200, "ftol": ftol},
     )
     return np.asarray(result.x, dtype=float), float(result.fun)
