@@ -27,7 +27,9 @@ What goes in, per suggestion (all deterministic given seed, trial number, histor
 - Cost stays bounded: past ``MAX_POINTS`` observations the model is fitted to a trust
   region (the half of that budget nearest the incumbent), the best of the others and a
   seeded random draw of the rest (see ``subsample``), so long runs keep refining the
-  optimum; BLAS is kept single-threaded, see ``BLAS``.
+  optimum; BLAS is kept single-threaded, see ``BLAS``. The hyperparameter fit starts
+  from the study's previous fit when this process made it (``WARM_STARTS``, see
+  ``warm_start`` for what that means for determinism).
 
 What was tried for Hartmann-6, where this sampler lagged Optuna's GPSampler (20
 seeds x 60 trials, runs that end in the global basin, regret < 0.01):
