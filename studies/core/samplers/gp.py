@@ -7,7 +7,7 @@ choices differ (the overlap distance), so choices have no false order.
 Hyperparameters (length scales, signal variance, noise variance) are the maximum a
 posteriori estimate under weak priors, found by L-BFGS-B with analytic gradients from
 two starts (the prior's centre and short length scales, as the likelihood can have a
-smooth and a rugged mode):
+smooth and a rugged mode), or from one warm start (the previous fit, see ``fit``):
 - length scales: log prior -(l² + 1/l²)/10, flat around the unit cube's width and a
   soft wall against l → ∞ (a column ignored on thin evidence) and l → 0 (noise fitted);
 - signal variance ~ LogNormal(0, 1) (targets are standardised);
