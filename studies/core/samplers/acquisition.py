@@ -17,7 +17,7 @@ import math
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import Bounds, minimize
 from scipy.special import erfcx, log_ndtr
 
 from .encoding import Encoding
@@ -27,6 +27,11 @@ LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 # Per-column (low, high) bounds of the region searched, on the unit cube.
 Box = tuple[Array, Array]
 SQRT_HALF_PI = math.sqrt(math.pi / 2)
+# L-BFGS-B stops the joint local search when an iteration improves the summed -logEI
+# of its starts by less than this fraction (about 4e-5 in absolute terms late in a
+# run): on snapshots of real runs it saves a fifth of the evaluations and changes the
+# best logEI found by at most 5e-4; 1e-4 saved half and lost up to 0.15.
+POLISH_FTOL = 1e-6
 
 
 def log_h(z: Array) -> Array:
@@ -134,8 +139,8 @@ def polish_acquisition(
         np.clip(fixed.ravel()[index], low, high) / scale,
         jac=True,
         method="L-BFGS-B",
-        bounds=list(zip(low / scale, high / scale, strict=True)),
-        options={"maxiter": maxiter},
+        bounds=Bounds(low / scale, high / scale),
+        options={"maxiter": maxiter, "ftol": POLISH_FTOL},
     )
     out = fixed.ravel().copy()
     out[index] = np.clip(result.x * scale, low, high)

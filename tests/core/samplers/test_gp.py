@@ -11,8 +11,11 @@ from studies.core.samplers.gp import (
     GaussianProcess,
     Hyperparameters,
     fit,
+    matern52,
     neg_log_posterior,
     pair_differences,
+    scaled_sq_distances,
+    theta_of,
 )
 
 CATEGORICAL = np.array([False, False, True])
@@ -144,3 +147,41 @@ def test_duplicated_points_with_no_noise_still_factorise():
     mean, var = gp.predict(x)
     np.testing.assert_allclose(mean, y, atol=1e-3)
     assert (var >= 0).all()
+
+
+@pytest.mark.parametrize("n", [12, 30, 80])
+def test_a_fit_warm_started_from_fewer_points_reaches_the_cold_fits_posterior(n):
+    x, y = training_data(n + 1, seed=3)
+    earlier = fit(x[:n], (y[:n] - y[:n].mean()) / y[:n].std(), CATEGORICAL)
+    cold = fit(x, y, CATEGORICAL)
+    warm = fit(x, y, CATEGORICAL, start=theta_of(earlier.hyperparameters))
+    d2 = pair_differences(x, x, CATEGORICAL)
+    cold_value = neg_log_posterior(theta_of(cold.hyperparameters), d2, y)[0]
+    warm_value = neg_log_posterior(theta_of(warm.hyperparameters), d2, y)[0]
+    assert warm_value <= cold_value + 1e-3 * max(1.0, abs(cold_value))
+    xs = queries(20, seed=4)
+    np.testing.assert_allclose(warm.predict(xs)[0], cold.predict(xs)[0], atol=0.02)
+
+
+def test_a_start_of_the_wrong_width_or_out_of_bounds_falls_back_or_is_clipped():
+    x, y = training_data()
+    cold = fit(x, y, CATEGORICAL)
+    wrong_width = fit(x, y, CATEGORICAL, start=np.zeros(7))
+    assert theta_of(wrong_width.hyperparameters) == pytest.approx(theta_of(cold.hyperparameters))
+    not_finite = fit(x, y, CATEGORICAL, start=np.full(5, np.nan))
+    assert theta_of(not_finite.hyperparameters) == pytest.approx(theta_of(cold.hyperparameters))
+    far = fit(x, y, CATEGORICAL, start=np.full(5, 50.0))
+    assert np.all(np.isfinite(theta_of(far.hyperparameters)))
+
+
+def test_predictions_through_the_inverse_factor_match_a_direct_solve():
+    x, y = training_data()
+    gp = fit(x, y, CATEGORICAL)
+    p = gp.hyperparameters
+    xs = queries(30, seed=5)
+    k = matern52(scaled_sq_distances(x, x, p.lengths, CATEGORICAL), p.signal) + p.noise * np.eye(len(x))
+    kx = matern52(scaled_sq_distances(xs, x, p.lengths, CATEGORICAL), p.signal)
+    solved = np.linalg.solve(k, kx.T)
+    mean, var = gp.predict(xs)
+    np.testing.assert_allclose(mean, kx @ np.linalg.solve(k, y), atol=1e-6)
+    np.testing.assert_allclose(var, np.maximum(p.signal - np.sum(kx.T * solved, axis=0), 1e-12), atol=1e-6)
