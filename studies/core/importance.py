@@ -80,13 +80,23 @@ def param_importance(
     trial inflate the between-bin variance, so small samples are read with caution by the
     caller (the page says how many trials the estimate used).
     """
+    return column_importance(space, {name: [row.get(name) for row in params] for name in space.names}, values)
+
+
+def column_importance(
+    space: SearchSpace, columns: Mapping[str, Sequence[Any]], values: Sequence[float]
+) -> dict[str, float]:
+    """``param_importance`` of the same trials given column by column: ``columns[name][i]``
+    is trial i's value of ``name`` (None when inactive). The plot sample is already
+    columnar; rebuilding a dict per trial was a tenth of its request at 100k trials."""
     objective = np.asarray(values, dtype=float)
     finite = np.isfinite(objective)
     objective = objective[finite]
-    rows = [p for p, keep in zip(params, finite, strict=False) if keep]
+    keep = finite.tolist()
     scores = {}
     for name in space.names:
-        codes = _bin_codes(space, name, [row.get(name) for row in rows])
+        column = columns.get(name) or [None] * len(keep)
+        codes = _bin_codes(space, name, [v for v, kept in zip(column, keep, strict=False) if kept])
         scores[name] = explained_variance(codes, objective)
     total = sum(scores.values())
     if total <= 0.0:

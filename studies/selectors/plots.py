@@ -30,7 +30,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
-from ..core.importance import param_importance
+from ..core.importance import column_importance
 from ..core.pruners import rung_grid
 from ..core.series import SAMPLE_POINTS, best_so_far, bucket_width
 from ..core.trials import Direction, TrialState
@@ -198,7 +198,6 @@ def _plot_data_at(study: Study, metric: str, cursor: int) -> PlotData:
     space = study_space(study)
     n_completed = state_counts(study).get(TrialState.COMPLETED.value, 0)
     sample, width = sample_series(study, space.names, n_completed, max(0, trial_total(study) - 1))
-    rows = [{name: sample["params"][name][i] for name in space.names} for i in range(len(sample["numbers"]))]
     curves = intermediate_series(study, metric)
     last_step = max((max(c["steps"]) for c in curves if c["steps"]), default=0)
     return {
@@ -210,6 +209,6 @@ def _plot_data_at(study: Study, metric: str, cursor: int) -> PlotData:
         "intermediate": curves,
         "rungs": rung_grid(study.spec.get("pruner") or {"type": "none"}, last_step),
         "sample": sample,
-        "importance": param_importance(space, rows, sample["values"]),
+        "importance": column_importance(space, sample["params"], sample["values"]),
         "last_event_id": cursor,
     }

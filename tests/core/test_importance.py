@@ -1,6 +1,6 @@
 import numpy as np
 
-from studies.core.importance import explained_variance, param_importance
+from studies.core.importance import column_importance, explained_variance, param_importance
 from studies.core.space import parse_space
 
 SPACE = parse_space(
@@ -44,6 +44,17 @@ def test_inactive_and_non_finite_entries_do_not_break_the_estimate():
     params = [{"lr": 0.01, "kind": "a"}, {"lr": 0.5, "noise": 0.3, "kind": "b"}, {"lr": 0.2, "kind": "b"}]
     importance = param_importance(SPACE, params, [1.0, float("nan"), 3.0])
     assert all(0.0 <= v <= 1.0 for v in importance.values())
+
+
+def test_columns_give_the_same_importance_as_rows_with_inactive_values_and_nan_objectives():
+    params, values = trials(300, lambda p, rng: p["noise"] * 3 + np.log10(p["lr"]) + 0.1 * rng.normal(), seed=4)
+    for i in range(0, 300, 7):
+        del params[i]["noise"]  # inactive in some trials
+    values[5] = values[11] = float("nan")
+    columns = {name: [p.get(name) for p in params] for name in ("lr", "noise", "kind")}
+
+    assert column_importance(SPACE, columns, values) == param_importance(SPACE, params, values)
+    assert column_importance(SPACE, {"lr": columns["lr"]}, values)["noise"] < 1e-12  # a column missing: all inactive
 
 
 def test_explained_variance_is_one_when_bins_separate_the_values_exactly():
