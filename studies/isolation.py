@@ -241,9 +241,9 @@ class ChildExecutor(TrialExecutor):
 
     def wait(self) -> TrialOutcome:
         assert self._started is not None, "wait() without start()"
-        (_, trial, hooks), self._started = self._started, None
+        (_, _, hooks), self._started = self._started, None
         try:
-            return self._serve(trial, hooks)
+            return self._serve(hooks)
         except BaseException:
             # Interrupted (a signal) or a database error: the child is mid-trial, and
             # only a fresh one can take the next trial.
@@ -256,7 +256,7 @@ class ChildExecutor(TrialExecutor):
             self._started = None
             self._discard_child()
 
-    def _serve(self, trial, hooks) -> TrialOutcome:
+    def _serve(self, hooks) -> TrialOutcome:
         """Answer the child's messages until its outcome arrives, it dies, or time runs out.
 
         Meanwhile its output is read and stored in batches; what it wrote before its
@@ -264,11 +264,11 @@ class ChildExecutor(TrialExecutor):
         """
         batch = capture.LogBatch(hooks.log)
         try:
-            return self._serve_until_outcome(trial, hooks, batch)
+            return self._serve_until_outcome(hooks, batch)
         finally:
             batch.flush(final=True)
 
-    def _serve_until_outcome(self, trial, hooks, batch: capture.LogBatch) -> TrialOutcome:
+    def _serve_until_outcome(self, hooks, batch: capture.LogBatch) -> TrialOutcome:
         now = time.monotonic()
         deadline = None if self.trial_timeout is None else now + self.trial_timeout
         next_beat = now + self.heartbeat_interval

@@ -66,17 +66,14 @@ class RunSummary:
 class TrialHooks:
     """Executor callbacks for one trial: store reports, ask the pruner."""
 
-    def __init__(self, trial: Trial, metric: str, pruner, direction, beat: Callable[[], None] | None = None):
+    def __init__(self, trial: Trial, metric: str, pruner, direction, beat: Callable[[], None]):
         self.trial, self.metric, self.pruner, self.direction = trial, metric, pruner, direction
         self.objective_values: dict[int, float] = {}
         self._beat = beat
 
     def heartbeat(self) -> None:
         """Beat this trial's heartbeat (and the worker's trial held ahead, when it has one)."""
-        if self._beat is not None:
-            self._beat()
-        else:
-            services.heartbeat(self.trial)
+        self._beat()
 
     def report(self, step: int, metrics: dict[str, float]) -> None:
         services.record_intermediate(self.trial, step, metrics)
